@@ -1,0 +1,1 @@
+"""Alert state machine, routing and receivers (issue 4)."""

@@ -1,0 +1,1 @@
+"""Streamlit dashboards (issue 6)."""

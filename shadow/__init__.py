@@ -1,0 +1,1 @@
+"""Shadow replay of live traffic against candidate ONNX models (issue 5)."""

@@ -1,0 +1,1 @@
+"""Database schema, engines, bulk writes and reads. Dialect specifics live here only."""

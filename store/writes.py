@@ -1,0 +1,92 @@
+"""Durable, idempotent bulk writes. Every function commits before it returns, so a caller may
+acknowledge the data as soon as it gets a result back.
+
+Deduplication is done by the database (unique keys), never by a read-then-write race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from store import schema
+from store.records import CounterRow, LabelRow, PredictionRow, WriteResult
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose key exists; returns how many were inserted."""
+    if not rows:
+        return 0
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).on_conflict_do_nothing()
+    result = conn.execute(stmt, rows)
+    return max(result.rowcount, 0)
+
+
+def prediction_dicts(rows: Sequence[PredictionRow], received_at: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "time": r.time, "model": r.model, "version": r.version, "prediction_id": r.prediction_id,
+            "features": r.features, "prediction": r.prediction, "prediction_value": r.prediction_value,
+            "score": r.score, "probabilities": r.probabilities, "latency_ms": r.latency_ms,
+            "error": r.error, "slices": r.slices, "weight": r.weight, "received_at": received_at,
+        }
+        for r in rows
+    ]
+
+
+def write_predictions(engine: Engine, rows: Sequence[PredictionRow]) -> WriteResult:
+    """Store predictions once each; a (model, prediction_id, time) already stored is a duplicate."""
+    if not rows:
+        return WriteResult(0, 0)
+    if engine.dialect.name == "postgresql":
+        from store.pgcopy import copy_predictions
+
+        return copy_predictions(engine, rows)
+    with engine.begin() as conn:
+        inserted = _insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(rows, _now()))
+    return WriteResult(inserted, len(rows) - inserted)
+
+
+def write_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:
+    """Store labels; the same (model, prediction_id, time) sent twice is stored once."""
+    received_at = _now()
+    dicts = [
+        {"time": r.time, "model": r.model, "prediction_id": r.prediction_id, "label": r.label,
+         "label_value": r.label_value, "received_at": received_at}
+        for r in rows
+    ]
+    with engine.begin() as conn:
+        inserted = _insert_ignoring_duplicates(conn, schema.labels, dicts)
+    return WriteResult(inserted, len(rows) - inserted)
+
+
+def write_counters(engine: Engine, rows: Sequence[CounterRow]) -> WriteResult:
+    """Append counter deltas; a retried batch (same batch_id) is ignored, never added twice."""
+    dicts = [
+        {"minute": r.minute, "model": r.model, "version": r.version, "batch_id": r.batch_id,
+         "requests": r.requests, "errors": r.errors, "latency_count": r.latency_count,
+         "latency_sum_ms": r.latency_sum_ms, "latency_buckets": r.latency_buckets, "dropped": r.dropped}
+        for r in rows
+    ]
+    with engine.begin() as conn:
+        inserted = _insert_ignoring_duplicates(conn, schema.request_counters, dicts)
+    return WriteResult(inserted, len(rows) - inserted)
+
+
+def note_versions(engine: Engine, model: str, versions: Sequence[str], seen_at: datetime) -> None:
+    """Record each model version the first time traffic from it is seen."""
+    if not versions:
+        return
+    dicts = [{"model": model, "version": v, "first_seen": seen_at} for v in sorted(set(versions))]
+    with engine.begin() as conn:
+        _insert_ignoring_duplicates(conn, schema.model_versions, dicts)
