@@ -1,0 +1,191 @@
+"""The ``modelwatch`` command line.
+
+Only argparse is imported up front; every service is imported inside its command, so
+``import modelwatch`` (the SDK) stays standard-library only and ``modelwatch --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """Settings from the environment, with command-line flags taking precedence."""
+    from config.settings import Settings
+
+    overrides: dict[str, Any] = {}
+    for flag, field in (("db", "database_url"), ("config", "config"), ("host", "host"), ("port", "port")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            overrides[field] = value
+    return Settings(**overrides)
+
+
+def _add_service_flags(parser: argparse.ArgumentParser, default_port: int | None = None) -> None:
+    parser.add_argument("--host", help="interface to listen on (MODELWATCH_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=default_port, help="port to listen on (MODELWATCH_PORT, default 8000)")
+    _add_db_flags(parser)
+
+
+def _add_db_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="database URL (MODELWATCH_DATABASE_URL, default sqlite:///./modelwatch.db)")
+    parser.add_argument("--config", help="monitors YAML (MODELWATCH_CONFIG, default examples/monitors.yaml)")
+
+
+def _print_config_errors(error: Exception) -> None:
+    from config.loader import ConfigError
+
+    if isinstance(error, ConfigError):
+        print(f"FAILED: {error.source}: {len(error.issues)} error(s)", file=sys.stderr)
+        for issue in error.issues:
+            print(f"  {issue}", file=sys.stderr)
+    else:
+        print(f"FAILED: {error}", file=sys.stderr)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from config.loader import ConfigError, load_monitors
+
+    status = 0
+    for path in args.files:
+        try:
+            monitors = load_monitors(path)
+        except (ConfigError, OSError) as error:
+            print(f"Checking {path}", file=sys.stderr)
+            _print_config_errors(error)
+            status = 1
+            continue
+        features = sum(len(m.features) for m in monitors.models)
+        print(f"Checking {path}\n  SUCCESS: {len(monitors.models)} model(s), {features} feature(s)")
+    return status
+
+
+def _open_store(settings: Any, create: bool = True) -> Any:
+    from store.bootstrap import create_schema
+    from store.engine import create_engine
+
+    engine = create_engine(settings.database_url)
+    if create:
+        create_schema(engine)
+    return engine
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from store.bootstrap import upgrade
+
+    settings = _settings(args)
+    upgrade(settings.database_url)
+    print(f"database at {_safe_url(settings.database_url)} is at the latest schema revision")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_token_create(args: argparse.Namespace) -> int:
+    from store.tokens import create_token
+
+    engine = _open_store(_settings(args))
+    token = create_token(engine, scopes=args.scope, name=args.name)
+    # The token alone on stdout, so scripts can capture it; it is never shown again.
+    print(token)
+    return 0
+
+
+def _load_monitors_or_exit(settings: Any) -> Any:
+    from config.loader import ConfigError, load_monitors
+
+    try:
+        return load_monitors(settings.config)
+    except (ConfigError, OSError) as error:
+        _print_config_errors(error)
+        raise SystemExit(2) from None
+
+
+def _serve_collector(settings: Any) -> None:
+    import uvicorn
+
+    from collector.app import create_app
+
+    monitors = _load_monitors_or_exit(settings)
+    engine = _open_store(settings)
+    app = create_app(settings, engine=engine, monitors=monitors)
+    print(f"modelwatch collector on http://{settings.host}:{settings.port}  "
+          f"(store {_safe_url(settings.database_url)}, {len(monitors.models)} model(s) from {settings.config})",
+          file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                access_log=False)
+
+
+def cmd_collector(args: argparse.Namespace) -> int:
+    _serve_collector(_settings(args))
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Everything on one machine: today the collector with its store; the scheduler, shadow
+    runner and dashboard join here as they are built."""
+    settings = _settings(args)
+    engine = _open_store(settings)
+    from store.tokens import list_tokens
+
+    if not list_tokens(engine):
+        print("no API tokens yet: create one with  modelwatch token create --scope ingest", file=sys.stderr)
+    engine.dispose()
+    _serve_collector(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modelwatch", description="Model monitoring and SLO observability.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="run the whole service on one machine (SQLite by default)")
+    _add_service_flags(up)
+    up.set_defaults(func=cmd_up)
+
+    collector = sub.add_parser("collector", help="run the ingestion API alone")
+    _add_service_flags(collector)
+    collector.set_defaults(func=cmd_collector)
+
+    check = sub.add_parser("check", help="validate monitors YAML files and print every error with its path")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.set_defaults(func=cmd_check)
+
+    db = sub.add_parser("db", help="database administration")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_upgrade = db_sub.add_parser("upgrade", help="apply schema migrations (Alembic) up to the latest revision")
+    _add_db_flags(db_upgrade)
+    db_upgrade.set_defaults(func=cmd_db_upgrade)
+
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_sub.add_parser("create", help="create a token and print it alone on stdout")
+    create.add_argument("--scope", action="append", required=True, choices=["ingest", "read", "admin"],
+                        help="scope to grant; repeat for several")
+    create.add_argument("--name", default="cli", help="a label to recognise the token by")
+    _add_db_flags(create)
+    create.set_defaults(func=cmd_token_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
