@@ -22,14 +22,20 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
-    """Insert rows, skipping those whose key exists; returns how many were inserted."""
+def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
+    """Insert rows, skipping those whose key exists; returns how many were inserted.
+
+    The portable path (SQLite, and PostgreSQL servers without COPY); store.pgcopy is the fast one.
+    """
     if not rows:
         return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).on_conflict_do_nothing()
     result = conn.execute(stmt, rows)
     return max(result.rowcount, 0)
+
+
+_insert_ignoring_duplicates = insert_ignoring_duplicates
 
 
 def prediction_dicts(rows: Sequence[PredictionRow], received_at: datetime) -> list[dict[str, Any]]:
@@ -44,29 +50,38 @@ def prediction_dicts(rows: Sequence[PredictionRow], received_at: datetime) -> li
     ]
 
 
+def label_dicts(rows: Sequence[LabelRow], received_at: datetime) -> list[dict[str, Any]]:
+    return [
+        {"time": r.time, "model": r.model, "prediction_id": r.prediction_id, "label": r.label,
+         "label_value": r.label_value, "received_at": received_at}
+        for r in rows
+    ]
+
+
 def write_predictions(engine: Engine, rows: Sequence[PredictionRow]) -> WriteResult:
     """Store predictions once each; a (model, prediction_id, time) already stored is a duplicate."""
     if not rows:
         return WriteResult(0, 0)
     if engine.dialect.name == "postgresql":
+        # Binary COPY, or INSERT on servers that cannot COPY (PGlite): decided in store.pgcopy.
         from store.pgcopy import copy_predictions
 
         return copy_predictions(engine, rows)
     with engine.begin() as conn:
-        inserted = _insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(rows, _now()))
+        inserted = insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(rows, _now()))
     return WriteResult(inserted, len(rows) - inserted)
 
 
 def write_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:
     """Store labels; the same (model, prediction_id, time) sent twice is stored once."""
-    received_at = _now()
-    dicts = [
-        {"time": r.time, "model": r.model, "prediction_id": r.prediction_id, "label": r.label,
-         "label_value": r.label_value, "received_at": received_at}
-        for r in rows
-    ]
+    if not rows:
+        return WriteResult(0, 0)
+    if engine.dialect.name == "postgresql":
+        from store.pgcopy import copy_labels
+
+        return copy_labels(engine, rows)
     with engine.begin() as conn:
-        inserted = _insert_ignoring_duplicates(conn, schema.labels, dicts)
+        inserted = insert_ignoring_duplicates(conn, schema.labels, label_dicts(rows, _now()))
     return WriteResult(inserted, len(rows) - inserted)
 
 
@@ -79,7 +94,7 @@ def write_counters(engine: Engine, rows: Sequence[CounterRow]) -> WriteResult:
         for r in rows
     ]
     with engine.begin() as conn:
-        inserted = _insert_ignoring_duplicates(conn, schema.request_counters, dicts)
+        inserted = insert_ignoring_duplicates(conn, schema.request_counters, dicts)
     return WriteResult(inserted, len(rows) - inserted)
 
 
@@ -89,4 +104,4 @@ def note_versions(engine: Engine, model: str, versions: Sequence[str], seen_at: 
         return
     dicts = [{"model": model, "version": v, "first_seen": seen_at} for v in sorted(set(versions))]
     with engine.begin() as conn:
-        _insert_ignoring_duplicates(conn, schema.model_versions, dicts)
+        insert_ignoring_duplicates(conn, schema.model_versions, dicts)

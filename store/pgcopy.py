@@ -1,0 +1,170 @@
+"""Bulk loading into PostgreSQL with psycopg's binary COPY.
+
+Fast path: COPY straight into the table inside a savepoint. A retried batch hits the primary
+key; then the savepoint is rolled back and the batch goes through a temporary staging table and
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, which counts inserted rows and duplicates.
+
+JSON documents are encoded with msgspec and handed to COPY as raw field bytes: in binary COPY the
+server decodes each field with the *column's* receive function whatever type the client
+declared, so declaring the field ``bytea`` lets psycopg's C bytea dumper pass the bytes through
+untouched. jsonb's binary input is a version byte (1) followed by the JSON text.
+
+Servers that cannot COPY FROM STDIN (PGlite over pglite-socket) get the INSERT path instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+from psycopg import Cursor, errors, sql
+from sqlalchemy.engine import Connection, Engine
+
+from store import schema, writes
+from store.records import LabelRow, PredictionRow, WriteResult
+
+_COPY_SUPPORTED = "modelwatch.copy_supported"
+JSONB_VERSION = b"\x01"
+
+_encoder = msgspec.json.Encoder()
+
+
+def supports_copy(conn: Connection) -> bool:
+    """Whether this connection's server takes COPY FROM STDIN; asked once per connection.
+
+    PGlite (PostgreSQL compiled to WASM, served by pglite-socket) does not, and announces itself
+    as built by emscripten in version().
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    cached = conn.info.get(_COPY_SUPPORTED)
+    if cached is None:
+        version = conn.exec_driver_sql("SELECT version()").scalar() or ""
+        cached = conn.info[_COPY_SUPPORTED] = "emscripten" not in version.lower()
+    return bool(cached)
+
+
+def jsonb_field(document: Any) -> bytes | None:
+    """A JSON document as jsonb's binary wire format, or None (SQL NULL) for None."""
+    if document is None:
+        return None
+    buffer = bytearray(JSONB_VERSION)
+    _encoder.encode_into(document, buffer, 1)
+    return bytes(buffer)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError(f"naive datetime {value!r}: modelwatch stores aware UTC times only")
+    return value
+
+
+def _raw_cursor(conn: Connection) -> Cursor[Any]:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _copy(cursor: Cursor[Any], target: sql.Composable, columns: Sequence[str],
+          types: Sequence[str], records: Iterable[tuple[Any, ...]]) -> None:
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with cursor.copy(statement) as copy:
+        copy.set_types(types)
+        for record in records:
+            copy.write_row(record)
+
+
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], types: Sequence[str],
+              records: Sequence[tuple[Any, ...]]) -> int:
+    """COPY ``records`` into ``table``, skipping rows whose key exists; returns rows inserted.
+
+    ``types`` are the types psycopg dumps each field as (``bytea`` for pre-encoded jsonb).
+    Runs in the caller's transaction.
+    """
+    if not records:
+        return 0
+    with _raw_cursor(conn) as cursor:
+        cursor.execute("SAVEPOINT modelwatch_copy")
+        try:
+            _copy(cursor, sql.Identifier(table), columns, types, records)
+        except errors.UniqueViolation:
+            # A retried batch, or one row twice in a batch: let the database sort them out.
+            cursor.execute("ROLLBACK TO SAVEPOINT modelwatch_copy")
+            return _copy_via_staging(cursor, table, columns, types, records)
+        cursor.execute("RELEASE SAVEPOINT modelwatch_copy")
+        return len(records)
+
+
+def _copy_via_staging(cursor: Cursor[Any], table: str, columns: Sequence[str],
+                      types: Sequence[str], records: Sequence[tuple[Any, ...]]) -> int:
+    staging = sql.Identifier(f"modelwatch_staging_{table}")
+    column_list = sql.SQL(", ").join(map(sql.Identifier, columns))
+    # No constraints are copied by LIKE, so duplicates load; ON COMMIT DROP cleans up.
+    cursor.execute(sql.SQL(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DROP"
+    ).format(staging, sql.Identifier(table)))
+    cursor.execute(sql.SQL("TRUNCATE {}").format(staging))
+    _copy(cursor, staging, columns, types, records)
+    cursor.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT DO NOTHING").format(
+        sql.Identifier(table), column_list, column_list, staging))
+    return max(cursor.rowcount, 0)
+
+
+PREDICTION_COLUMNS = (
+    "time", "model", "version", "prediction_id", "features", "prediction", "prediction_value",
+    "score", "probabilities", "latency_ms", "error", "slices", "weight", "received_at",
+)
+PREDICTION_TYPES = (
+    "timestamptz", "text", "text", "text", "bytea", "text", "float8",
+    "float8", "bytea", "float8", "text", "bytea", "float8", "timestamptz",
+)
+LABEL_COLUMNS = ("time", "model", "prediction_id", "label", "label_value", "received_at")
+LABEL_TYPES = ("timestamptz", "text", "text", "text", "float8", "timestamptz")
+
+
+def prediction_records(rows: Sequence[PredictionRow], received_at: datetime) -> list[tuple[Any, ...]]:
+    return [
+        (_utc(r.time), r.model, r.version, r.prediction_id, jsonb_field(r.features), r.prediction,
+         r.prediction_value, r.score, jsonb_field(r.probabilities), r.latency_ms, r.error,
+         jsonb_field(r.slices), r.weight, received_at)
+        for r in rows
+    ]
+
+
+def label_records(rows: Sequence[LabelRow], received_at: datetime) -> list[tuple[Any, ...]]:
+    return [(_utc(r.time), r.model, r.prediction_id, r.label, r.label_value, received_at) for r in rows]
+
+
+def copy_predictions(engine: Engine, rows: Sequence[PredictionRow]) -> WriteResult:
+    """Store predictions once each by binary COPY, committed before returning.
+
+    Raises ValueError for a naive timestamp, and psycopg's error for a row the server rejects
+    (the whole batch is rolled back then).
+    """
+    if not rows:
+        return WriteResult(0, 0)
+    received_at = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        if supports_copy(conn):
+            inserted = copy_rows(conn, schema.predictions.name, PREDICTION_COLUMNS, PREDICTION_TYPES,
+                                 prediction_records(rows, received_at))
+        else:
+            inserted = writes.insert_ignoring_duplicates(
+                conn, schema.predictions, writes.prediction_dicts(rows, received_at))
+    return WriteResult(inserted, len(rows) - inserted)
+
+
+def copy_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:
+    """Store labels once each by binary COPY, committed before returning."""
+    if not rows:
+        return WriteResult(0, 0)
+    received_at = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        if supports_copy(conn):
+            inserted = copy_rows(conn, schema.labels.name, LABEL_COLUMNS, LABEL_TYPES,
+                                 label_records(rows, received_at))
+        else:
+            inserted = writes.insert_ignoring_duplicates(
+                conn, schema.labels, writes.label_dicts(rows, received_at))
+    return WriteResult(inserted, len(rows) - inserted)
