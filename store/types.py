@@ -9,8 +9,9 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
-# jsonb on PostgreSQL (indexable, queryable), plain JSON text elsewhere.
-JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+# jsonb on PostgreSQL (indexable, queryable), plain JSON text elsewhere. Python None is SQL
+# NULL (not the JSON text 'null'), as binary COPY stores it, so `IS NULL` means the same on every path.
+JsonDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -30,9 +30,10 @@ def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dic
     if not rows:
         return 0
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).on_conflict_do_nothing()
-    result = conn.execute(stmt, rows)
-    return max(result.rowcount, 0)
+    # Count what RETURNING gives back: rowcount after an executemany is -1 with psycopg.
+    key = table.primary_key.columns.values()[0]
+    stmt = dialect.insert(table).on_conflict_do_nothing().returning(key)
+    return len(conn.execute(stmt, rows).all())
 
 
 _insert_ignoring_duplicates = insert_ignoring_duplicates
