@@ -1,0 +1,165 @@
+"""Turning buffered calls into wire records (docs/protocol.md): pure functions, run by the worker.
+
+The serving path only stores a tuple per call; everything costly (copying into JSON-safe values,
+mapping NaN and infinities to null, redaction, encoding) happens here, on the background thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from modelwatch.redact import RedactionPolicy, redact_record, redact_text
+
+__all__ = [
+    "LabelItem",
+    "PredictionItem",
+    "EncodeStats",
+    "clean_json",
+    "encode_json",
+    "epoch_seconds",
+    "error_text",
+    "label_record",
+    "prediction_record",
+    ]
+
+MAX_ID_LENGTH = 256
+
+# What log_prediction buffers: a plain tuple is the cheapest thing to build on the serving path.
+# (prediction_id, epoch seconds, features, prediction, score, probabilities, latency_ms, error, slices)
+PredictionItem = tuple[str, Any, Any, Any, Any, Any, Any, Any, Any]
+# (prediction_id, label, epoch seconds)
+LabelItem = tuple[str, Any, Any]
+
+
+@dataclass
+class EncodeStats:
+    """What cleaning found: infinities mapped to null (reported as drop reason ``non_finite``)."""
+
+    non_finite: int = 0
+
+
+def epoch_seconds(timestamp: Any) -> float:
+    """Return a timestamp as Unix epoch seconds.
+
+    Accepts epoch seconds, a datetime (naive taken as UTC) or an RFC 3339 / ISO 8601 string.
+    Raises TypeError for another type and ValueError for an unparsable string.
+    """
+    if isinstance(timestamp, (int, float)) and not isinstance(timestamp, bool):
+        seconds = float(timestamp)
+        if not math.isfinite(seconds):
+            raise ValueError(f"timestamp must be finite, got {seconds}")
+        return seconds
+    if isinstance(timestamp, str):
+        timestamp = dt.datetime.fromisoformat(timestamp)
+    if isinstance(timestamp, dt.datetime):
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
+        return timestamp.timestamp()
+    raise TypeError(f"timestamp must be epoch seconds, a datetime or an RFC 3339 string, not {type(timestamp).__name__}")
+
+
+def error_text(error: Any) -> str:
+    """Return the error text sent for a failed call: ``"Type: message"`` for an exception."""
+    if isinstance(error, BaseException):
+        message = str(error)
+        return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return error if isinstance(error, str) else str(error)
+
+
+def clean_json(value: Any, stats: EncodeStats) -> Any:
+    """Return ``value`` as JSON-safe plain data: NaN and +-inf become None (infinities counted),
+    numpy-like scalars/arrays become Python numbers/lists, dates become ISO strings, Decimal a
+    float, other unknown objects their ``str``."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float or isinstance(value, float):
+        if value != value:
+            return None
+        if value in (math.inf, -math.inf):
+            stats.non_finite += 1
+            return None
+        return float(value)
+    if isinstance(value, Mapping):
+        return {str(k): clean_json(v, stats) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [clean_json(v, stats) for v in value]
+    if isinstance(value, int):  # int subclasses (IntEnum, numpy ints are not)
+        return int(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return clean_json(float(value), stats)
+    for method in ("tolist", "item"):  # numpy / pandas scalars and arrays, without importing them
+        convert = getattr(value, method, None)
+        if callable(convert):
+            try:
+                converted = convert()
+            except (TypeError, ValueError):
+                continue
+            if converted is not value:
+                return clean_json(converted, stats)
+    return str(value)
+
+
+def _clean_slices(slices: Mapping[str, Any]) -> dict[str, Any]:
+    return {str(k): (None if v is None else v if isinstance(v, str) else str(v)) for k, v in slices.items()}
+
+
+def prediction_record(
+    item: PredictionItem, weight: float | None, policy: RedactionPolicy | None, stats: EncodeStats
+) -> dict[str, Any]:
+    """Return the ``/v1/predictions`` record for one buffered call, cleaned and redacted.
+
+    Raises ValueError when the prediction id is empty or longer than 256 characters.
+    """
+    prediction_id, timestamp, features, prediction, score, probabilities, latency_ms, error, slices = item
+    if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
+        raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
+    features = clean_json(features, stats) if features is not None else {}
+    if not isinstance(features, dict):
+        raise ValueError(f"features must be a mapping, got {type(features).__name__}")
+    if policy is not None:
+        features = redact_record(features, policy)
+    record: dict[str, Any] = {
+        "prediction_id": prediction_id,
+        "timestamp": timestamp,
+        "features": features,
+        "prediction": clean_json(prediction, stats),
+    }
+    if score is not None:
+        record["score"] = clean_json(score, stats)
+    if probabilities is not None:
+        record["probabilities"] = clean_json(probabilities, stats)
+    if latency_ms is not None:
+        record["latency_ms"] = clean_json(latency_ms, stats)
+    if error is not None:
+        record["error"] = redact_text(error, policy.detectors) if policy is not None else error
+    if slices:
+        cleaned = _clean_slices(slices)
+        record["slices"] = redact_record(cleaned, policy) if policy is not None else cleaned
+    if weight is not None and weight != 1.0:
+        record["weight"] = weight
+    return record
+
+
+def label_record(item: LabelItem, stats: EncodeStats) -> dict[str, Any]:
+    """Return the ``/v1/labels`` record for one buffered label.
+
+    Raises ValueError when the prediction id is empty or longer than 256 characters.
+    """
+    prediction_id, label, timestamp = item
+    if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
+        raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
+    return {"prediction_id": prediction_id, "label": clean_json(label, stats), "timestamp": timestamp}
+
+
+def encode_json(payload: Any) -> bytes:
+    """Return compact UTF-8 JSON for already-cleaned ``payload``; raises ValueError on NaN/inf."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
