@@ -1,1 +1,1 @@
-"""modelwatch collector."""
+"""FastAPI ingestion service: auth, validation, redaction, /metrics, health."""

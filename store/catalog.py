@@ -129,10 +129,12 @@ def write_reference(
     data: pd.DataFrame | Sequence[Mapping[str, Any]],
     replace: bool = False,
     sha256: str | None = None,
+    actor: str = "api",
 ) -> ReferenceInfo:
     """Store a baseline dataset for ``model`` under ``name`` in one transaction and return
     its info. ``data`` is already validated and redacted; ``sha256`` identifies its source
-    (the uploaded file), else it is computed over the rows. Raises ReferenceExists when the
+    (the uploaded file), else it is computed over the rows; ``actor`` goes to the audit log.
+    Raises ReferenceExists when the
     name is taken and ``replace`` is false, ValueError for a column the model does not have."""
     rows = _split_rows(model, data)
     digest = sha256 or _content_sha256(rows)
@@ -155,6 +157,10 @@ def write_reference(
             for start in range(0, len(rows), _INSERT_CHUNK):
                 chunk = rows[start:start + _INSERT_CHUNK]
                 conn.execute(ref_rows.insert(), [{"reference_id": ref_id, **r} for r in chunk])
+            conn.execute(schema.audit_log.insert().values(
+                time=now, actor=actor, action="reference.replace" if old is not None else "reference.create",
+                target=f"model:{model.name}/reference:{name}", details={"n_rows": len(rows), "sha256": digest},
+            ))
     except IntegrityError as exc:
         # Two uploads of the same new name raced; the loser sees the unique key.
         raise ReferenceExists(model.name, name) from exc

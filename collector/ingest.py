@@ -1,0 +1,176 @@
+"""One ingest request, start to finish, off the event loop: decode, check, redact, store.
+
+The answer is built only after the store function returned, and store functions commit
+before returning, so every acknowledged row is durable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+
+from collector import decode, validate
+from collector.body import JSON
+from collector.errors import CollectorError, Problem
+from collector.state import CollectorState
+from collector.wire import CounterEnvelope, CounterRecord, Envelope
+from store.records import CounterRow
+from store.writes import write_counters, write_labels, write_predictions
+
+logger = logging.getLogger("modelwatch.collector")
+
+_COUNTER_ONE = msgspec.json.Decoder(CounterRecord)
+_COUNTER_BATCH = msgspec.json.Decoder(list[CounterRecord])
+_ENVELOPE = (Envelope[msgspec.Raw], Envelope[list[Any]])
+_COUNTER_ENVELOPE = (CounterEnvelope[msgspec.Raw], CounterEnvelope[list[Any]])
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str
+    model: str
+    accepted: int
+    duplicates: int
+    problems: list[Problem]
+
+    def body(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": [p.as_dict() for p in self.problems]}
+
+
+def _flag(query: Mapping[str, str], name: str) -> bool:
+    return query.get(name, "").lower() in ("1", "true", "yes")
+
+
+def _query_envelope(query: Mapping[str, str], kind: str) -> dict[str, Any]:
+    """NDJSON carries the envelope in query parameters."""
+    fields: dict[str, Any] = {k: query[k] for k in ("model", "version", "batch_id") if query.get(k)}
+    fields["all_or_nothing"] = _flag(query, "all_or_nothing")
+    if kind == "counters":
+        try:
+            fields["bounds_ms"] = [float(b) for b in query.get("bounds_ms", "").split(",") if b.strip()]
+        except ValueError:
+            raise CollectorError(422, "invalid request parameters",
+                                 [Problem(None, "bounds_ms", "comma-separated numbers expected")]) from None
+        fields["dropped"] = None
+    return fields
+
+
+def _envelope(body: bytes, fmt: str, query: Mapping[str, str], kind: str) -> tuple[Any, bool]:
+    types = _COUNTER_ENVELOPE if kind == "counters" else _ENVELOPE
+    if fmt == JSON:
+        return decode.decode_envelope(body, *types)
+    fields = _query_envelope(query, kind)
+    fields["counters" if kind == "counters" else "records"] = []
+    try:
+        return msgspec.convert(fields, types[1]), True
+    except msgspec.ValidationError as exc:
+        problem = decode.problem_from(exc, None)
+        raise CollectorError(422, "invalid request parameters", [problem]) from None
+
+
+def _records(envelope: Any, slow: bool, body: bytes, fmt: str, one: Any, batch: Any, record_type: type,
+             limit: int, field: str = "records") -> decode.Decoded:
+    if fmt != JSON:
+        return decode.decode_lines(body, one, record_type, limit)
+    source = getattr(envelope, field)
+    if slow:
+        if not isinstance(source, list):
+            raise CollectorError(422, "invalid request body", [Problem(None, field, "expected an array")])
+        return decode.convert_objects(source, record_type, limit)
+    return decode.decode_records(source, batch, one, limit)
+
+
+def rejection_reason(problem: Problem) -> str:
+    """A metric label from a bounded set (field names are client input, never labels)."""
+    if problem.error == "unknown field":
+        return "unknown_field"
+    if problem.error == "required field is missing" or "got `null`" in problem.error:
+        return "missing"
+    if "non-finite" in problem.error:
+        return "non_finite"
+    if problem.error.startswith("invalid JSON"):
+        return "invalid_json"
+    if problem.field in ("timestamp", "minute", "version"):
+        return problem.field
+    return "invalid"
+
+
+def _redacted(problems: list[Problem], redact: Any) -> list[Problem]:
+    # Field names and messages can quote client input (an unknown key could be an e-mail).
+    return [Problem(p.row, redact(p.field), redact(p.error)) for p in sorted(problems, key=lambda p: (p.row or 0))]
+
+
+def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded: decode.Decoded,
+            rows: list[Any], write: Any, redact: Any) -> Outcome:
+    problems = _redacted(decoded.problems, redact)
+    if problems:
+        reasons: dict[str, int] = {}
+        for p in problems:
+            reason = rejection_reason(p)
+            reasons[reason] = reasons.get(reason, 0) + 1
+        for reason, n in reasons.items():
+            state.metrics.rejected_rows.labels(kind, model, reason).inc(n)
+        if envelope.all_or_nothing:
+            raise CollectorError(422, f"{len(problems)} invalid row(s); all_or_nothing is set, nothing was stored", problems)
+        if not rows:
+            raise CollectorError(422, f"all {len(problems)} row(s) are invalid; nothing was stored", problems)
+    result = write(state.engine, rows)
+    state.metrics.ingested_rows.labels(kind, model).inc(result.inserted)
+    if result.duplicates:
+        state.metrics.duplicate_rows.labels(kind, model).inc(result.duplicates)
+    # Counts and the model name only: never values.
+    logger.debug("%s for %s: %d stored, %d duplicate, %d rejected", kind, model, result.inserted,
+                 result.duplicates, len(problems))
+    return Outcome(kind, model, result.inserted, result.duplicates, problems)
+
+
+def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
+    envelope, slow = _envelope(body, fmt, query, "predictions")
+    codec = state.codec(envelope.model)
+    decoded = _records(envelope, slow, body, fmt, codec.prediction, codec.predictions, codec.prediction_type,
+                       state.settings.max_records_per_batch)
+    now = datetime.now(timezone.utc)
+    bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
+    rows, versions = validate.prediction_rows(codec, decoded, envelope.version, bounds)
+    if rows and not (decoded.problems and envelope.all_or_nothing):
+        state.note_versions(codec.model.name, versions, now)
+    return _finish(state, "predictions", codec.model.name, envelope, decoded, rows, write_predictions,
+                   codec.redactor.error)
+
+
+def ingest_labels(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
+    envelope, slow = _envelope(body, fmt, query, "labels")
+    codec = state.codec(envelope.model)
+    decoded = _records(envelope, slow, body, fmt, codec.label, codec.labels, codec.label_type,
+                       state.settings.max_records_per_batch)
+    now = datetime.now(timezone.utc)
+    bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
+    rows = validate.label_rows(codec, decoded, bounds)
+    return _finish(state, "labels", codec.model.name, envelope, decoded, rows, write_labels, codec.redactor.error)
+
+
+def ingest_counters(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
+    envelope, slow = _envelope(body, fmt, query, "counters")
+    codec = state.codec(envelope.model)
+    bad_bounds = validate.check_bounds(envelope.bounds_ms)
+    if bad_bounds is not None:
+        raise CollectorError(422, "invalid request body", [bad_bounds])
+    decoded = _records(envelope, slow, body, fmt, _COUNTER_ONE, _COUNTER_BATCH, CounterRecord,
+                       state.settings.max_records_per_batch, field="counters")
+    now = datetime.now(timezone.utc)
+    rows = validate.counter_rows(envelope, decoded, validate.TimeBounds.at(now))
+    if not rows and not decoded.problems and envelope.dropped:
+        # Drops with no traffic to report still count: carry them on an empty current minute.
+        rows = [CounterRow(minute=now.replace(second=0, microsecond=0), model=envelope.model,
+                           version=envelope.version, batch_id=envelope.batch_id, requests=0, errors=0,
+                           latency_count=0, latency_sum_ms=0.0, latency_buckets={}, dropped=envelope.dropped)]
+    if rows and not (decoded.problems and envelope.all_or_nothing):
+        state.note_versions(codec.model.name, {envelope.version}, now)
+    return _finish(state, "counters", codec.model.name, envelope, decoded, rows, write_counters,
+                   codec.redactor.error)
