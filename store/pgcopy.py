@@ -7,19 +7,22 @@ key; then the savepoint is rolled back and the batch goes through a temporary st
 JSON documents are encoded with msgspec and handed to COPY as raw field bytes: in binary COPY the
 server decodes each field with the *column's* receive function whatever type the client
 declared, so declaring the field ``bytea`` lets psycopg's C bytea dumper pass the bytes through
-untouched. jsonb's binary input is a version byte (1) followed by the JSON text.
+untouched. jsonb's binary input is a version byte (1) followed by the JSON text; json's is the
+bare text. Which one a column gets is read from store/schema.py.
 
 Servers that cannot COPY FROM STDIN (PGlite over pglite-socket) get the INSERT path instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 from psycopg import Cursor, errors, sql
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from store import schema, writes
@@ -28,7 +31,8 @@ from store.records import LabelRow, PredictionRow, WriteResult
 _COPY_SUPPORTED = "modelwatch.copy_supported"
 JSONB_VERSION = b"\x01"
 
-_encoder = msgspec.json.Encoder()
+_encode = msgspec.json.Encoder().encode
+_postgresql = postgresql.dialect()
 
 
 def supports_copy(conn: Connection) -> bool:
@@ -47,12 +51,22 @@ def supports_copy(conn: Connection) -> bool:
 
 
 def jsonb_field(document: Any) -> bytes | None:
-    """A JSON document as jsonb's binary wire format, or None (SQL NULL) for None."""
+    """A JSON document in jsonb's binary input format, or None (SQL NULL) for None."""
     if document is None:
         return None
-    buffer = bytearray(JSONB_VERSION)
-    _encoder.encode_into(document, buffer, 1)
-    return bytes(buffer)
+    return JSONB_VERSION + _encode(document)
+
+
+def json_field(document: Any) -> bytes | None:
+    """A JSON document in json's binary input format (the text), or None for None."""
+    return None if document is None else _encode(document)
+
+
+def document_field(column: sa.Column[Any]) -> Callable[[Any], bytes | None]:
+    """The field encoder for a JSON column, by its PostgreSQL type (json or jsonb)."""
+    if isinstance(column.type.dialect_impl(_postgresql), postgresql.JSONB):
+        return jsonb_field
+    return json_field
 
 
 def _utc(value: datetime) -> datetime:
@@ -124,10 +138,14 @@ LABEL_TYPES = ("timestamptz", "text", "text", "text", "float8", "timestamptz")
 
 
 def prediction_records(rows: Sequence[PredictionRow], received_at: datetime) -> list[tuple[Any, ...]]:
+    """Rows as COPY fields, in PREDICTION_COLUMNS order. Raises ValueError for a naive time."""
+    features = document_field(schema.predictions.c.features)
+    probabilities = document_field(schema.predictions.c.probabilities)
+    slices = document_field(schema.predictions.c.slices)
     return [
-        (_utc(r.time), r.model, r.version, r.prediction_id, jsonb_field(r.features), r.prediction,
-         r.prediction_value, r.score, jsonb_field(r.probabilities), r.latency_ms, r.error,
-         jsonb_field(r.slices), r.weight, received_at)
+        (_utc(r.time), r.model, r.version, r.prediction_id, features(r.features), r.prediction,
+         r.prediction_value, r.score, probabilities(r.probabilities), r.latency_ms, r.error,
+         slices(r.slices), r.weight, received_at)
         for r in rows
     ]
 

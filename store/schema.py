@@ -12,7 +12,7 @@ from sqlalchemy import (
     Table, Text, UniqueConstraint,
 )
 
-from store.types import JsonDocument, UtcDateTime
+from store.types import JsonDocument, JsonText, UtcDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -49,7 +49,7 @@ predictions = Table(
     Column("model", String(128), nullable=False),
     Column("version", String(128), nullable=False),
     Column("prediction_id", String(256), nullable=False),
-    Column("features", JsonDocument, nullable=False),
+    Column("features", JsonText, nullable=False),  # json, not jsonb: see store/types.py
     Column("prediction", Text),  # class label as text, or the regression value as text
     Column("prediction_value", Float),  # numeric prediction (regression), for SQL aggregation
     Column("score", Float),  # probability of the positive class (binary)

@@ -67,19 +67,25 @@ def test_fallback_keeps_everything_the_caller_wrote_before(pg_engine: Engine) ->
         assert conn.execute(sa.select(sa.func.count()).select_from(schema.audit_log)).scalar() == 1
 
 
-def test_jsonb_goes_over_the_wire_as_version_byte_and_text() -> None:
-    assert pgcopy.jsonb_field({"a": [1, 2.5, "é"]}) == b"\x01" + msgspec.json.encode({"a": [1, 2.5, "é"]})
-    assert pgcopy.jsonb_field(None) is None
+def test_json_documents_go_over_the_wire_in_their_binary_input_format() -> None:
+    document = {"a": [1, 2.5, "é"], "b": None}
+    assert pgcopy.jsonb_field(document) == b"\x01" + msgspec.json.encode(document)
+    assert pgcopy.json_field(document) == msgspec.json.encode(document)
+    assert pgcopy.jsonb_field(None) is None and pgcopy.json_field(None) is None
+    assert pgcopy.document_field(schema.predictions.c.features) is pgcopy.json_field
+    assert pgcopy.document_field(schema.predictions.c.slices) is pgcopy.jsonb_field
 
 
-def test_jsonb_fields_are_real_jsonb_on_the_server(pg_engine: Engine) -> None:
+def test_copied_documents_are_queryable_on_the_server(pg_engine: Engine) -> None:
     with pg_engine.begin() as conn:
         copy(conn, range(3))
     with pg_engine.connect() as conn:
-        # Queryable as jsonb: operators and types work on what COPY stored.
+        types = conn.exec_driver_sql(
+            "SELECT pg_typeof(features)::text, pg_typeof(slices)::text FROM predictions LIMIT 1").one()
         total = conn.exec_driver_sql(
-            "SELECT sum((features->>'x')::float8), jsonb_typeof(features->'c'), count(*) FILTER"
-            " (WHERE slices @> '{\"region\": \"eu\"}') FROM predictions GROUP BY 2").one()
+            "SELECT sum((features->>'x')::float8), json_typeof(features->'c'),"
+            " count(*) FILTER (WHERE slices @> '{\"region\": \"eu\"}') FROM predictions GROUP BY 2").one()
+    assert tuple(types) == ("json", "jsonb")
     assert tuple(total) == (3.0, "string", 3)
 
 
