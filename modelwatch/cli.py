@@ -111,23 +111,41 @@ def _load_monitors_or_exit(settings: Any) -> Any:
         raise SystemExit(2) from None
 
 
-def _serve_collector(settings: Any) -> None:
+def collector_app_from_environment() -> Any:
+    """App factory for multi-process serving: each uvicorn worker builds its own app from the
+    MODELWATCH_* environment the parent exported."""
+    from collector.app import create_app
+    from config.settings import Settings
+
+    return create_app(Settings())
+
+
+def _serve_collector(settings: Any, workers: int = 1) -> None:
+    import os
+
     import uvicorn
 
     from collector.app import create_app
 
     monitors = _load_monitors_or_exit(settings)
     engine = _open_store(settings)
-    app = create_app(settings, engine=engine, monitors=monitors)
     print(f"modelwatch collector on http://{settings.host}:{settings.port}  "
-          f"(store {_safe_url(settings.database_url)}, {len(monitors.models)} model(s) from {settings.config})",
-          file=sys.stderr)
+          f"(store {_safe_url(settings.database_url)}, {len(monitors.models)} model(s) from {settings.config}"
+          f"{f', {workers} workers' if workers > 1 else ''})", file=sys.stderr)
+    if workers > 1:
+        engine.dispose()
+        # Workers are separate processes: hand them the resolved settings through the environment.
+        os.environ.update({"MODELWATCH_DATABASE_URL": settings.database_url, "MODELWATCH_CONFIG": str(settings.config)})
+        uvicorn.run("modelwatch.cli:collector_app_from_environment", factory=True, workers=workers,
+                    host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+        return
+    app = create_app(settings, engine=engine, monitors=monitors)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                 access_log=False)
 
 
 def cmd_collector(args: argparse.Namespace) -> int:
-    _serve_collector(_settings(args))
+    _serve_collector(_settings(args), workers=args.workers)
     return 0
 
 
@@ -155,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     collector = sub.add_parser("collector", help="run the ingestion API alone")
     _add_service_flags(collector)
+    collector.add_argument("--workers", type=int, default=1, help="collector processes sharing the port")
     collector.set_defaults(func=cmd_collector)
 
     check = sub.add_parser("check", help="validate monitors YAML files and print every error with its path")

@@ -59,24 +59,24 @@ class InMemoryTransport(Transport):
     def send(self, path: str, body: bytes, timeout: float) -> TransportResult:
         """Record the request and return the scripted (or successful) outcome."""
         with self._lock:
-            failure = self._failures.popleft() if self._failures else None
-        if failure is None and self._responder is not None:
-            failure = self._responder(path, json.loads(body))
-            if failure.ok:
-                failure = None
-        if failure is not None:
+            answer = self._failures.popleft() if self._failures else None
+        if answer is None and self._responder is not None:
+            answer = self._responder(path, json.loads(body))
+        if answer is not None and not answer.ok:
             with self._lock:
                 self._requests.append(SentRequest(path, body, False))
-            return failure
+            return answer
         payload = json.loads(body)
         batch = (path, payload.get("batch_id"))
         with self._lock:
             duplicate = batch in self._accepted_batches
             self._accepted_batches.add(batch)
             self._requests.append(SentRequest(path, body, True))
+        if answer is not None:
+            return answer
         n = len(payload.get("records", ()))
-        answer = {"accepted": 0 if duplicate else n, "duplicates": n if duplicate else 0, "rejected": []}
-        return TransportResult(200, json.dumps(answer).encode())
+        ack = {"accepted": 0 if duplicate else n, "duplicates": n if duplicate else 0, "rejected": []}
+        return TransportResult(200, json.dumps(ack).encode())
 
     @property
     def requests(self) -> list[SentRequest]:
