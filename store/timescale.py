@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from store.schema import TIME_SERIES_TABLES
 
@@ -190,9 +190,24 @@ def _interval_literal(value: timedelta) -> str:
     return f"INTERVAL '{int(value / timedelta(microseconds=1))} microseconds'"
 
 
-def run_job(conn: Connection, job_id: int) -> None:
-    """Run a background job now, in this session (tests, and servers without a scheduler)."""
-    conn.execute(sa.text("CALL run_job(:job_id)"), {"job_id": job_id})
+def run_job(engine: Engine, job_id: int) -> None:
+    """Run a background job now (tests, and servers whose scheduler is off).
+
+    Jobs commit as they go (compression does per chunk), so this runs outside any transaction.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("CALL run_job(:job_id)"), {"job_id": job_id})
+
+
+def refresh_rollup(engine: Engine, name: str = "request_counters_hourly",
+                   start: datetime | None = None, end: datetime | None = None) -> None:
+    """Materialize a continuous aggregate over [start, end) now; None means unbounded."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(
+            sa.text("CALL refresh_continuous_aggregate(CAST(:name AS regclass), CAST(:start AS timestamptz),"
+                    " CAST(:end AS timestamptz))"),
+            {"name": name, "start": start, "end": end},
+        )
 
 
 def create_counter_rollup(conn: Connection, name: str = "request_counters_hourly",
@@ -200,9 +215,8 @@ def create_counter_rollup(conn: Connection, name: str = "request_counters_hourly
                           refresh_lag: timedelta = timedelta(minutes=5)) -> None:
     """A continuous aggregate summing request counters per bucket, model and version.
 
-    It is refreshed by a policy over the last 3 days, so late counter deltas are folded in.
-    Must run outside an explicit transaction block on real TimescaleDB (WITH NO DATA avoids the
-    initial refresh, which is what requires that).
+    A policy refreshes the last 3 days, so late counter deltas are folded in. Created WITH NO
+    DATA, so it may run inside a transaction; refresh_rollup fills older history on demand.
     """
     conn.execute(
         sa.text(
@@ -213,21 +227,11 @@ def create_counter_rollup(conn: Connection, name: str = "request_counters_hourly
             " FROM request_counters GROUP BY 1, 2, 3 WITH NO DATA"
         )
     )
-    exists = conn.execute(
+    conn.execute(
         sa.text(
-            "SELECT 1 FROM timescaledb_information.jobs j"
-            " JOIN timescaledb_information.continuous_aggregates c"
-            " ON j.hypertable_name = c.materialization_hypertable_name"
-            " WHERE c.view_name = :name AND j.proc_name = 'policy_refresh_continuous_aggregate'"
+            "SELECT add_continuous_aggregate_policy(CAST(:name AS regclass),"
+            " start_offset => INTERVAL '3 days', end_offset => CAST(:lag AS interval),"
+            " schedule_interval => CAST(:bucket AS interval), if_not_exists => true)"
         ),
-        {"name": name},
-    ).first()
-    if exists is None:
-        conn.execute(
-            sa.text(
-                "SELECT add_continuous_aggregate_policy(CAST(:name AS regclass),"
-                " start_offset => INTERVAL '3 days', end_offset => CAST(:lag AS interval),"
-                " schedule_interval => CAST(:bucket AS interval))"
-            ),
-            {"name": name, "lag": refresh_lag, "bucket": bucket},
-        )
+        {"name": name, "lag": refresh_lag, "bucket": bucket},
+    )

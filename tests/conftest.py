@@ -326,13 +326,28 @@ def create_pglite_engine(url: str) -> Engine:
     return create_engine(url, pool_size=1, max_overflow=0, connect_args={"prepare_threshold": None})
 
 
+def empty_public_schema(conn: sa.Connection) -> None:
+    """Drop every table and view of ours, keeping the extension: PGlite is one backend that has
+    loaded timescaledb, and it cannot be created again in that backend once dropped."""
+    if conn.exec_driver_sql("SELECT to_regclass('timescaledb_information.continuous_aggregates')").scalar():
+        for (view,) in conn.exec_driver_sql(
+                "SELECT view_name FROM timescaledb_information.continuous_aggregates"
+                " WHERE view_schema = 'public'").all():
+            conn.exec_driver_sql(f'DROP MATERIALIZED VIEW IF EXISTS public."{view}" CASCADE')
+    relations = conn.exec_driver_sql(
+        "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')"
+        " AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')").all()
+    kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW"}
+    for name, kind in sorted(relations, key=lambda r: r[1] == "r"):
+        conn.exec_driver_sql(f'DROP {kinds[kind]} IF EXISTS public."{name}" CASCADE')
+
+
 @pytest.fixture
 def timescale_engine(timescale_url: str) -> Iterator[Engine]:
-    """An engine on the shared PGlite server, whose public schema is emptied first."""
+    """An engine on the shared PGlite server, emptied of the previous test's tables first."""
     engine = create_pglite_engine(timescale_url)
     with engine.begin() as conn:
-        # Dropping the schema drops hypertables, their chunks, policies and continuous aggregates.
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
+        empty_public_schema(conn)
     yield engine
     engine.dispose()

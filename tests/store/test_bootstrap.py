@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from store import bootstrap, schema
+from store import bootstrap, schema, timescale
 from store.engine import create_engine
 from store.schema import metadata
 
@@ -68,3 +68,9 @@ def test_create_schema_again_upgrades_in_place(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar() == 1
     assert schema_diff(engine) == []
+
+
+def test_timescale_setup_is_a_no_op_without_the_extension(engine: sa.Engine) -> None:
+    with engine.connect() as conn:
+        assert timescale.setup(conn) is False
+        assert timescale.hypertables(conn) == set()

@@ -1,7 +1,7 @@
 // Test-only TimescaleDB: PostgreSQL 17 + TimescaleDB compiled to WASM (PGlite), served over the
 // PostgreSQL wire protocol so psycopg can talk to it. Used by the `timescale` pytest group.
 //
-//   node tests/timescale/pglite_server.mjs --port 0 [--host 127.0.0.1] [--db memory://]
+//   node tests/timescale/pglite_server.mjs --port 0 [--host 127.0.0.1] [--db memory://] [--max-connections 8]
 //
 // Prints one line `READY <host> <port>` on stdout once it accepts connections; exits on
 // SIGTERM/SIGINT or when stdin closes (so a crashed test run never leaves it behind).
@@ -15,11 +15,20 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     host: { type: 'string', default: '127.0.0.1' },
     db: { type: 'string', default: 'memory://' },
+    // PGlite is one backend; pglite-socket multiplexes connections onto it. Clients should use
+    // one connection at a time, but a new connection often arrives before the server has
+    // finished closing the previous one, and with a limit of 1 it is refused.
+    'max-connections': { type: 'string', default: '8' },
   },
 })
 
 const db = await PGlite.create({ dataDir: values.db, extensions: { timescaledb } })
-const server = new PGLiteSocketServer({ db, host: values.host, port: Number(values.port) })
+const server = new PGLiteSocketServer({
+  db,
+  host: values.host,
+  port: Number(values.port),
+  maxConnections: Number(values['max-connections']),
+})
 
 server.addEventListener('listening', (event) => {
   const { host, port } = event.detail
