@@ -72,7 +72,7 @@ def _prediction_type(model: Model, features: type, tag: str) -> type:
         ("probabilities", dict[str, float] | None, None),
         ("latency_ms", NonNegative | None, None),
         ("error", str | None, None),
-        ("slices", dict[str, SliceValue] | None, None),
+        ("slices", dict[str, SliceValue | None] | None, None),
         ("weight", Weight, 1.0),
     ], kw_only=True, forbid_unknown_fields=True, gc=False)
 

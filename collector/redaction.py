@@ -1,20 +1,28 @@
 """Wires the model's PII policy (modelwatch.redact, shared with the SDK) into the collector.
 
-Cheap on the hot path: field actions only touch the fields the policy names, and detectors only
-run on string values of categorical/text features, slice values and error text. Categorical
-values repeat a lot, so strings already found clean are remembered (bounded set) and skipped.
+Cheap on the hot path: work is done per column of a batch, per distinct value. Field actions
+only touch the fields the policy names; detectors only run on string values of categorical and
+text features, slice values and error text. Categorical values repeat a lot, so strings found
+clean are remembered (a bounded set) and not scanned again.
+
+The SDK applies the same policy client-side, so values may arrive already redacted: a hashed
+field that already holds ``hmac:<64 hex>`` is kept, not hashed twice (``[MASKED]`` and dropped
+fields are naturally idempotent).
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from config.monitors import FeatureType, Model
-from modelwatch.redact import RedactionPolicy, redact_record, redact_text
+from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_record, redact_text
 
 _CLEAN_CACHE_MAX = 50_000  # distinct clean strings remembered per model
 _CLEAN_CACHE_MAX_LEN = 128  # longer strings are free text; caching them would not pay off
+_HASHED = re.compile(re.escape(HASH_PREFIX) + r"[0-9a-f]{64}")
 DEFAULT_KEY_ENV = "MODELWATCH_PII_KEY"
 
 
@@ -40,9 +48,9 @@ class Redactor:
         # A named field may be both a feature and a slice tag (slices often repeat features).
         self._slice_actions = frozenset(self.policy.fields)
         self._detectors = self.policy.detectors
+        # Categorical values may be sent as numbers, but detectors only look at strings.
         scanned = [f.name for f in model.features
                    if f.type is not FeatureType.numeric and f.name not in self.policy.fields]
-        # Categorical values may be sent as numbers, but detectors only look at strings.
         self._scanned = tuple(scanned) if self._detectors else ()
         self._clean: set[str] = set()
 
@@ -61,23 +69,55 @@ class Redactor:
             self._clean.add(value)
         return redacted
 
-    def features(self, features: dict[str, Any]) -> dict[str, Any]:
-        """Redact a decoded features dict in place (and return it)."""
-        if self._feature_actions:
-            named = {n: features.pop(n) for n in self._feature_actions}
-            features.update(redact_record(named, self.policy))
-        for name in self._scanned:
-            value = features[name]
-            if value.__class__ is str:
-                features[name] = self.text(value)
-        return features
+    def _apply_action(self, rows: Sequence[dict[str, Any]], name: str) -> None:
+        hashing = self.policy.fields[name] == "hash" and self.policy.hash_key is not None
+        memo: dict[Any, dict[str, Any]] = {}
+        for row in rows:
+            if name not in row:
+                continue
+            value = row[name]
+            if hashing and value.__class__ is str and _HASHED.fullmatch(value):
+                continue  # hashed by the SDK already
+            out = memo.get(value)
+            if out is None:
+                out = memo[value] = redact_record({name: value}, self.policy)
+            if name in out:
+                row[name] = out[name]
+            else:
+                del row[name]
 
-    def slices(self, slices: dict[str, str]) -> dict[str, str]:
+    def _scan_column(self, rows: Sequence[dict[str, Any]], name: str) -> None:
+        changed: dict[str, str] = {}
+        for value in {row[name] for row in rows}:
+            if value.__class__ is str:
+                redacted = self.text(value)  # type: ignore[arg-type]
+                if redacted != value:
+                    changed[value] = redacted  # type: ignore[index]
+        if changed:
+            for row in rows:
+                value = row.get(name)
+                if value.__class__ is str and value in changed:
+                    row[name] = changed[value]
+
+    def features(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Redact a batch of feature dicts (or flat reference rows) in place."""
+        for name in self._feature_actions:
+            self._apply_action(rows, name)
+        for name in self._scanned:
+            self._scan_column(rows, name)
+
+    def slices(self, slices: dict[str, Any]) -> dict[str, Any]:
         """Slice tags with the policy's actions and detectors applied."""
-        if not self._slice_actions.intersection(slices):
+        if self._slice_actions.isdisjoint(slices):
             text = self.text
-            return {k: text(v) for k, v in slices.items()}
-        return redact_record(slices, self.policy)
+            return {k: text(v) if v.__class__ is str else v for k, v in slices.items()}
+        out = dict(slices)
+        for name in self._slice_actions.intersection(slices):
+            self._apply_action([out], name)
+        for k, v in out.items():
+            if k not in self._slice_actions and v.__class__ is str:
+                out[k] = self.text(v)
+        return out
 
     def error(self, message: str) -> str:
         """Error text from serving code: detectors always run (no cache: rarely repeats)."""

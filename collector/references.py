@@ -106,6 +106,5 @@ def reference_rows(model: Model, frame: pd.DataFrame, redactor: Redactor) -> lis
     names = list(values)
     rows = [dict(zip(names, row)) for row in zip(*values.values())]
     if redactor.active:
-        for row in rows:
-            redactor.features(row)
+        redactor.features(rows)
     return rows
