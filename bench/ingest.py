@@ -1,0 +1,216 @@
+"""bench/ingest: SDK -> collector -> PostgreSQL, sustained, with the raw COPY ceiling in the same run.
+
+    python bench/ingest.py [--seconds 30] [--producers 2] [--workers 1]
+
+Starts a throwaway PostgreSQL (or uses MODELWATCH_BENCH_DATABASE_URL), a real collector process
+(`modelwatch collector`), and producer processes that call `Client.log_prediction` as fast as the
+pipeline takes them (each producer waits while its SDK buffer is over half full, so the SDK never
+has to drop). Predictions have 20 numeric + 5 categorical features. It then loads the same kind of
+rows straight into the same table with psycopg binary COPY (store.pgcopy, the collector's own
+write path) as the ceiling, and prints both, their ratio, loss/duplicate checks and the
+collector's memory over the run.
+
+Targets (issue 2): >= 100,000 predictions/s end to end on 2 cores, >= 40% of the raw COPY figure,
+no row lost, none duplicated, collector memory flat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+N_NUMERIC = 20
+CATEGORIES = {f"c{j}": [f"v{j}_{k}" for k in range(8)] for j in range(5)}
+
+MONITORS = "version: 1\nmodels:\n  - name: bench\n    task: binary\n    positive_class: '1'\n    features:\n" + "".join(
+    f"      - {{name: n{j:02d}, type: numeric}}\n" for j in range(N_NUMERIC)
+) + "".join(f"      - {{name: {name}, type: categorical}}\n" for name in CATEGORIES)
+
+
+def feature_pool(seed: int, size: int = 2000) -> list[dict]:
+    """Realistic values: money-like numbers with 2 decimals, small categorical vocabularies."""
+    rng = random.Random(seed)
+    pool = []
+    for _ in range(size):
+        row: dict = {f"n{j:02d}": round(rng.gauss(100.0, 30.0), 2) for j in range(N_NUMERIC)}
+        row.update({name: rng.choice(values) for name, values in CATEGORIES.items()})
+        pool.append(row)
+    return pool
+
+
+def produce(url: str, token: str, seconds: float, index: int, results: mp.Queue) -> None:
+    import modelwatch
+
+    client = modelwatch.Client(url, token, "bench", "v1", batch_size=5000, max_queue_size=200_000,
+                               flush_interval=0.5, retry_deadline=300.0)
+    pool = feature_pool(index)
+    logged = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # Closed loop: offer load only as fast as the pipeline drains it, so nothing is dropped.
+        if client.stats().buffered_predictions > 100_000:
+            time.sleep(0.002)
+            continue
+        for _ in range(1000):
+            client.log_prediction(f"p{index}-{logged}", pool[logged % len(pool)], "1", score=0.73,
+                                  latency_ms=2.5)
+            logged += 1
+    flushed = client.flush(timeout=300)
+    stats = client.stats()
+    client.close()
+    results.put((index, logged, flushed, dict(stats.dropped)))
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_postgres(root: Path):
+    from tests.conftest import PostgresServer, find_postgres_bindir, free_port
+
+    bindir = find_postgres_bindir()
+    if bindir is None:
+        raise SystemExit("no PostgreSQL binaries found; set MODELWATCH_BENCH_DATABASE_URL")
+    server = PostgresServer(bindir, root, free_port())
+    server.start()
+    return server
+
+
+def raw_copy_rows_per_s(engine, total: int, batch: int) -> float:
+    """The ceiling: the same rows through psycopg binary COPY (store.pgcopy), in-process."""
+    from store.records import PredictionRow
+    from store.writes import write_predictions
+
+    pool = feature_pool(99)
+    now = datetime.now(timezone.utc)
+    rows = [
+        PredictionRow(time=now, model="bench", version="v1", prediction_id=f"raw-{i}",
+                      features=pool[i % len(pool)], prediction="1", score=0.73, latency_ms=2.5)
+        for i in range(total)
+    ]
+    start = time.perf_counter()
+    for offset in range(0, total, batch):
+        write_predictions(engine, rows[offset:offset + batch])
+    return total / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--producers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="collector processes")
+    parser.add_argument("--raw-rows", type=int, default=500_000)
+    args = parser.parse_args()
+
+    import httpx
+    import sqlalchemy as sa
+
+    from store.bootstrap import create_schema
+    from store.engine import create_engine
+    from store.tokens import create_token
+    from tests.conftest import free_port, wait_for_port
+
+    tmp = Path(tempfile.mkdtemp(prefix="mw-bench-ingest-"))
+    server = None
+    url = os.environ.get("MODELWATCH_BENCH_DATABASE_URL")
+    if not url:
+        server = start_postgres(tmp)
+        url = server.url
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS predictions, labels, request_counters CASCADE"))
+    create_schema(engine)
+    token = create_token(engine, scopes=["ingest"], name="bench")
+    config = tmp / "monitors.yaml"
+    config.write_text(MONITORS)
+
+    port = free_port()
+    env = {**os.environ, "MODELWATCH_LOG_LEVEL": "warning"}
+    cmd = [sys.executable, "-m", "modelwatch.cli", "collector", "--db", url, "--config", str(config),
+           "--port", str(port)]
+    if args.workers > 1:
+        cmd += ["--workers", str(args.workers)]
+    collector = subprocess.Popen(cmd, env=env)
+    wait_for_port("127.0.0.1", port, timeout=60)
+    base = f"http://127.0.0.1:{port}"
+    httpx.get(f"{base}/healthz").raise_for_status()
+
+    samples: list[tuple[float, int, float]] = []
+    stop = threading.Event()
+
+    def monitor() -> None:
+        with engine.connect() as conn:
+            while not stop.is_set():
+                count = conn.execute(sa.text("SELECT count(*) FROM predictions")).scalar_one()
+                conn.commit()
+                samples.append((time.monotonic(), count, rss_mib(collector.pid)))
+                stop.wait(1.0)
+
+    ctx = mp.get_context("spawn")
+    results: mp.Queue = ctx.Queue()
+    producers = [ctx.Process(target=produce, args=(base, token, args.seconds, i, results))
+                 for i in range(args.producers)]
+    watcher = threading.Thread(target=monitor, daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    for p in producers:
+        p.start()
+    outcomes = [results.get(timeout=args.seconds + 600) for _ in producers]
+    for p in producers:
+        p.join()
+    producers_done = time.monotonic()
+    stop.set()
+    watcher.join()
+
+    logged = sum(o[1] for o in outcomes)
+    dropped = {k: v for o in outcomes for k, v in o[3].items()}
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM predictions")).scalar_one()
+        distinct = conn.execute(sa.text("SELECT count(DISTINCT prediction_id) FROM predictions")).scalar_one()
+    collector.terminate()
+    collector.wait(timeout=30)
+
+    # Sustained rate: rows stored per second between 3 s after start and the producers' end.
+    steady = [s for s in samples if started + 3 <= s[0] <= producers_done]
+    e2e = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0]) if len(steady) >= 2 else float("nan")
+    overall = stored / (producers_done - started)
+    memory = [s[2] for s in steady] or [float("nan")]
+
+    raw = raw_copy_rows_per_s(engine, args.raw_rows, 5000)
+    engine.dispose()
+    if server is not None:
+        server.stop()
+
+    ratio = e2e / raw
+    print("\nbench/ingest — SDK -> collector -> PostgreSQL (20 numeric + 5 categorical features)")
+    print(f"  producers={args.producers} collector workers={args.workers} duration={args.seconds:.0f}s cpus={os.cpu_count()}")
+    print(f"  end to end, sustained      {e2e:>12,.0f} rows/s   target >= 100,000  {'MET' if e2e >= 100_000 else 'NOT MET'}")
+    print(f"  end to end, whole run      {overall:>12,.0f} rows/s   (incl. start-up and final flush)")
+    print(f"  raw binary COPY ceiling    {raw:>12,.0f} rows/s")
+    print(f"  e2e / raw COPY             {ratio:>12.0%}         target >= 40%      {'MET' if ratio >= 0.4 else 'NOT MET'}")
+    print(f"  logged {logged:,}  stored {stored:,}  distinct ids {distinct:,}  SDK drops {dropped or 'none'}")
+    print(f"  lost {logged - stored:,}  duplicated {stored - distinct:,}   "
+          f"{'OK' if logged == stored == distinct and not dropped else 'FAILED'}")
+    print(f"  collector RSS MiB: first {memory[0]:.0f}  median {statistics.median(memory):.0f}  "
+          f"max {max(memory):.0f}  last {memory[-1]:.0f}   (flat = last within 20% of first: "
+          f"{'yes' if memory[-1] <= memory[0] * 1.2 else 'no'})")
+
+
+if __name__ == "__main__":
+    main()
