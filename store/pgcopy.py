@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
+import psycopg
 import sqlalchemy as sa
 from psycopg import Cursor, errors, sql
 from sqlalchemy.dialects import postgresql
@@ -110,6 +111,23 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str], types: Seque
         return len(records)
 
 
+def _copy_rows_as_sqlalchemy(conn: Connection, table: str, columns: Sequence[str],
+                             types: Sequence[str], records: Sequence[tuple[Any, ...]]) -> int:
+    """copy_rows, raising what the INSERT path raises: SQLAlchemy's wrappers of the psycopg
+    error (OperationalError when the server went away, which callers answer with 503)."""
+    try:
+        return copy_rows(conn, table, columns, types, records)
+    except psycopg.Error as exc:
+        # SQLAlchemy never saw the raw cursor: tell it when the connection is dead, so the pool
+        # drops it instead of handing it out again.
+        broken = bool(getattr(conn.connection.dbapi_connection, "broken", False))
+        if broken:
+            conn.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(
+            f"COPY {table}", None, exc, psycopg.Error, connection_invalidated=broken,
+            dialect=conn.dialect) from exc
+
+
 def _copy_via_staging(cursor: Cursor[Any], table: str, columns: Sequence[str],
                       types: Sequence[str], records: Sequence[tuple[Any, ...]]) -> int:
     staging = sql.Identifier(f"modelwatch_staging_{table}")
@@ -157,16 +175,17 @@ def label_records(rows: Sequence[LabelRow], received_at: datetime) -> list[tuple
 def copy_predictions(engine: Engine, rows: Sequence[PredictionRow]) -> WriteResult:
     """Store predictions once each by binary COPY, committed before returning.
 
-    Raises ValueError for a naive timestamp, and psycopg's error for a row the server rejects
-    (the whole batch is rolled back then).
+    Raises ValueError for a naive timestamp, and SQLAlchemy's DBAPIError subclasses like the
+    INSERT path does: DataError for a row the server rejects (the whole batch is rolled back),
+    OperationalError when the server is unreachable or goes away mid-batch.
     """
     if not rows:
         return WriteResult(0, 0)
     received_at = datetime.now(timezone.utc)
     with engine.begin() as conn:
         if supports_copy(conn):
-            inserted = copy_rows(conn, schema.predictions.name, PREDICTION_COLUMNS, PREDICTION_TYPES,
-                                 prediction_records(rows, received_at))
+            inserted = _copy_rows_as_sqlalchemy(conn, schema.predictions.name, PREDICTION_COLUMNS,
+                                                PREDICTION_TYPES, prediction_records(rows, received_at))
         else:
             inserted = writes.insert_ignoring_duplicates(
                 conn, schema.predictions, writes.prediction_dicts(rows, received_at))
@@ -180,8 +199,8 @@ def copy_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:
     received_at = datetime.now(timezone.utc)
     with engine.begin() as conn:
         if supports_copy(conn):
-            inserted = copy_rows(conn, schema.labels.name, LABEL_COLUMNS, LABEL_TYPES,
-                                 label_records(rows, received_at))
+            inserted = _copy_rows_as_sqlalchemy(conn, schema.labels.name, LABEL_COLUMNS, LABEL_TYPES,
+                                                label_records(rows, received_at))
         else:
             inserted = writes.insert_ignoring_duplicates(
                 conn, schema.labels, writes.label_dicts(rows, received_at))
