@@ -101,9 +101,21 @@ def rejection_reason(problem: Problem) -> str:
     return "invalid"
 
 
+_MAPPING_FIELDS = ("features.", "slices.", "probabilities.")
+
+
+def _redact_field(path: str, redact: Any) -> str:
+    # Keep the known head: an e-mail's local part may contain dots and would swallow it.
+    for head in _MAPPING_FIELDS:
+        if path.startswith(head):
+            return head + redact(path[len(head):])
+    return redact(path)
+
+
 def _redacted(problems: list[Problem], redact: Any) -> list[Problem]:
     # Field names and messages can quote client input (an unknown key could be an e-mail).
-    return [Problem(p.row, redact(p.field), redact(p.error)) for p in sorted(problems, key=lambda p: (p.row or 0))]
+    return [Problem(p.row, _redact_field(p.field, redact), redact(p.error))
+            for p in sorted(problems, key=lambda p: (p.row or 0))]
 
 
 def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded: decode.Decoded,
