@@ -30,6 +30,13 @@ _REQUESTS, _ERRORS, _LAT_COUNT, _LAT_SUM, _BUCKETS = 0, 1, 2, 3, 4
 _INF = math.inf
 
 
+def _as_float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return -1.0  # not a number: the call counts as a request, not as a latency
+
+
 def check_bounds(bounds_ms: Iterable[float]) -> tuple[float, ...]:
     """Return the bucket bounds as a tuple; raises ValueError unless finite, positive, increasing."""
     bounds = tuple(bounds_ms)
@@ -90,15 +97,10 @@ class RequestCounters:
     def record(self, timestamp: float, error: bool, latency_ms: float | None) -> None:
         """Count one request at ``timestamp`` (epoch seconds)."""
         minute = int(timestamp // 60) * 60
-        if error or latency_ms is None:
-            bucket = -1
-        else:
-            if type(latency_ms) is not float:
-                try:
-                    latency_ms = float(latency_ms)
-                except (TypeError, ValueError):
-                    latency_ms = -1.0  # not a number: counted as a request, not as a latency
-            bucket = bisect_left(self.bounds_ms, latency_ms) if 0.0 <= latency_ms < _INF else -1
+        latency = -1.0
+        if not error and latency_ms is not None:
+            latency = latency_ms if type(latency_ms) is float else _as_float(latency_ms)
+        bucket = bisect_left(self.bounds_ms, latency) if 0.0 <= latency < _INF else -1
         with self._lock:
             row = self._minutes.get(minute)
             if row is None:
@@ -108,7 +110,7 @@ class RequestCounters:
                 row[_ERRORS] += 1
             elif bucket >= 0:
                 row[_LAT_COUNT] += 1
-                row[_LAT_SUM] += latency_ms
+                row[_LAT_SUM] += latency
                 row[_BUCKETS + bucket] += 1
 
     def drop(self, reason: str, count: int = 1) -> None:
@@ -132,22 +134,6 @@ class RequestCounters:
             for m, r in sorted(minutes.items())
         )
         return CounterSnapshot(rows, {k: v for k, v in dropped.items() if v})
-
-    def merge(self, snapshot: CounterSnapshot) -> None:
-        """Add a snapshot back (deltas that could not be packaged), keeping totals exact."""
-        with self._lock:
-            for counts in snapshot.minutes:
-                row = self._minutes.get(counts.minute)
-                if row is None:
-                    row = self._minutes[counts.minute] = [0, 0, 0, 0.0] + [0] * (self._width - _BUCKETS)
-                row[_REQUESTS] += counts.requests
-                row[_ERRORS] += counts.errors
-                row[_LAT_COUNT] += counts.latency_count
-                row[_LAT_SUM] += counts.latency_sum_ms
-                for i, n in enumerate(counts.latency_buckets):
-                    row[_BUCKETS + i] += n
-            for reason, n in snapshot.dropped.items():
-                self._dropped[reason] = self._dropped.get(reason, 0) + n
 
 
 def counters_payload(

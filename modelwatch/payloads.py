@@ -60,7 +60,7 @@ def epoch_seconds(timestamp: Any) -> float:
     if isinstance(timestamp, dt.datetime):
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
-        return timestamp.timestamp()
+        return float(timestamp.timestamp())
     raise TypeError(f"timestamp must be epoch seconds, a datetime or an RFC 3339 string, not {type(timestamp).__name__}")
 
 
@@ -113,32 +113,41 @@ def _clean_slices(slices: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def prediction_record(
-    item: PredictionItem, weight: float | None, policy: RedactionPolicy | None, stats: EncodeStats
+    item: PredictionItem, weight: float | None, policy: RedactionPolicy | None, stats: EncodeStats | None = None
 ) -> dict[str, Any]:
-    """Return the ``/v1/predictions`` record for one buffered call, cleaned and redacted.
+    """Return the ``/v1/predictions`` record for one buffered call, redacted.
 
-    Raises ValueError when the prediction id is empty or longer than 256 characters.
+    With ``stats`` every value is first made JSON-safe by ``clean_json`` (counting infinities);
+    without, values are taken as they are: the fast path, for batches that ``encode_json``
+    accepts as they are (it refuses NaN, infinities and unknown types, and then the batch is
+    rebuilt with ``stats``). Raises ValueError when the prediction id is empty or longer than 256
+    characters, or when features is not a mapping.
     """
     prediction_id, timestamp, features, prediction, score, probabilities, latency_ms, error, slices = item
     if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
         raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
-    features = clean_json(features, stats) if features is not None else {}
+    if features is None:
+        features = {}
+    elif stats is not None:
+        features = clean_json(features, stats)
     if not isinstance(features, dict):
         raise ValueError(f"features must be a mapping, got {type(features).__name__}")
     if policy is not None:
         features = redact_record(features, policy)
+    if stats is not None:
+        prediction = clean_json(prediction, stats)
     record: dict[str, Any] = {
         "prediction_id": prediction_id,
         "timestamp": timestamp,
         "features": features,
-        "prediction": clean_json(prediction, stats),
+        "prediction": prediction,
     }
     if score is not None:
-        record["score"] = clean_json(score, stats)
+        record["score"] = score if stats is None else clean_json(score, stats)
     if probabilities is not None:
-        record["probabilities"] = clean_json(probabilities, stats)
+        record["probabilities"] = probabilities if stats is None else clean_json(probabilities, stats)
     if latency_ms is not None:
-        record["latency_ms"] = clean_json(latency_ms, stats)
+        record["latency_ms"] = latency_ms if stats is None else clean_json(latency_ms, stats)
     if error is not None:
         record["error"] = redact_text(error, policy.detectors) if policy is not None else error
     if slices:
@@ -149,15 +158,15 @@ def prediction_record(
     return record
 
 
-def label_record(item: LabelItem, stats: EncodeStats) -> dict[str, Any]:
-    """Return the ``/v1/labels`` record for one buffered label.
+def label_record(item: LabelItem, stats: EncodeStats | None = None) -> dict[str, Any]:
+    """Return the ``/v1/labels`` record for one buffered label (label cleaned when ``stats`` given).
 
     Raises ValueError when the prediction id is empty or longer than 256 characters.
     """
     prediction_id, label, timestamp = item
     if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
         raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
-    return {"prediction_id": prediction_id, "label": clean_json(label, stats), "timestamp": timestamp}
+    return {"prediction_id": prediction_id, "label": label if stats is None else clean_json(label, stats), "timestamp": timestamp}
 
 
 def encode_json(payload: Any) -> bytes:

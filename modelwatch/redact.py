@@ -268,15 +268,21 @@ def redact_record(record: Mapping[str, Any], policy: RedactionPolicy) -> dict[st
     """
     actions = policy.fields
     detectors = policy.detectors
-    out: dict[str, Any] = {}
-    for name, value in record.items():
-        action = actions.get(name) if actions else None
-        if action is None:
-            out[name] = _redact_any(value, detectors) if detectors else value
-        elif action == "drop" or (action == "hash" and policy.hash_key is None):
+    out = dict(record)
+    if detectors:
+        for name, value in record.items():
+            kind = type(value)
+            if kind is float or kind is int or kind is bool or value is None or name in actions:
+                continue
+            out[name] = _substitute(value, detectors) if kind is str else _redact_any(value, detectors)
+    for name, action in actions.items():
+        if name not in out:
             continue
+        value = out[name]
+        if action == "drop" or (action == "hash" and policy.hash_key is None):
+            del out[name]
         elif value is None:
-            out[name] = None
+            continue
         elif action == "hash":
             out[name] = hash_value(value, policy.hash_key)  # type: ignore[arg-type]
         else:

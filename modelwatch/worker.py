@@ -233,42 +233,51 @@ class BackgroundWorker:
         self.counters.drop(reason, n)
 
     def _ship_predictions(self, batch: list[PredictionItem]) -> None:
-        stats = EncodeStats()
-        settings = self.settings
-        records = []
-        for item in batch:
-            try:
-                records.append(prediction_record(item, settings.weight, settings.policy, stats))
-            except Exception as exc:  # bad data loses its own row, never the batch
-                self._invalid_record(exc)
-        self._send_records(PREDICTIONS_PATH, records, stats, "predictions")
+        s = self.settings
+
+        def build(item: PredictionItem, stats: EncodeStats | None) -> dict[str, Any]:
+            return prediction_record(item, s.weight, s.policy, stats)
+
+        self._ship(PREDICTIONS_PATH, {"model": s.model, "version": s.version}, batch, build)
 
     def _ship_labels(self, batch: list[LabelItem]) -> None:
-        stats = EncodeStats()
-        records = []
+        self._ship(LABELS_PATH, {"model": self.settings.model}, batch, label_record)
+
+    def _build(self, batch: list[Any], build: Any, stats: EncodeStats | None) -> tuple[list[Any], list[dict[str, Any]]]:
+        kept, records = [], []
         for item in batch:
             try:
-                records.append(label_record(item, stats))
+                records.append(build(item, stats))
+                kept.append(item)
             except Exception as exc:  # bad data loses its own row, never the batch
                 self._invalid_record(exc)
-        self._send_records(LABELS_PATH, records, stats, "labels")
+        return kept, records
 
-    def _send_records(self, path: str, records: list[dict[str, Any]], stats: EncodeStats, kind: str) -> None:
-        if stats.non_finite:
-            self.counters.drop("non_finite", stats.non_finite)
+    def _ship(self, path: str, envelope: dict[str, Any], batch: list[Any], build: Any) -> None:
+        # Fast path: most batches encode as they are. JSON refuses NaN, infinities and unknown
+        # types; only then is every value walked and cleaned (and infinities counted).
+        batch, records = self._build(batch, build, None)
         if not records:
             return
-        payload: dict[str, Any] = {"model": self.settings.model, "batch_id": os.urandom(16).hex(), "records": records}
-        if path == PREDICTIONS_PATH:
-            payload["version"] = self.settings.version
-        delivery = self._deliver(path, encode_json(payload))
+        payload = {**envelope, "batch_id": os.urandom(16).hex(), "records": records}
+        try:
+            body = encode_json(payload)
+        except (TypeError, ValueError):
+            stats = EncodeStats()
+            records = payload["records"] = self._build(batch, build, stats)[1]
+            if stats.non_finite:
+                self.counters.drop("non_finite", stats.non_finite)
+            if not records:
+                return
+            body = encode_json(payload)
+        delivery = self._deliver(path, body)
         if not delivery.ok:
             self._lost(len(records), delivery.reason or "unknown")
             return
         rejected = _rejected_rows(delivery)
         if rejected:
             self._lost(rejected, "rejected_row")
-        if kind == "predictions":
+        if path == PREDICTIONS_PATH:
             self.sent_predictions += len(records) - rejected
         else:
             self.sent_labels += len(records) - rejected
