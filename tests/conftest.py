@@ -42,6 +42,7 @@ from store.engine import create_engine
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_ENV = "MODELWATCH_TEST_DATABASE_URL"
+CLUSTER_PREFIX = "modelwatch-pg-"
 
 
 def in_ci() -> bool:
@@ -130,7 +131,6 @@ class PostgresServer:
                   "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
         settings = {
             "listen_addresses": "'127.0.0.1'",
-            "port": str(self.port),
             "unix_socket_directories": f"'{self.root}'",
             # Throwaway data: durability settings off for speed.
             "fsync": "off",
@@ -144,7 +144,8 @@ class PostgresServer:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
 
     def start(self) -> None:
-        self._run("pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", "60")
+        self._run("pg_ctl", "start", "-D", str(self.datadir), "-l", str(self.logfile),
+                  "-o", f"-p {self.port}", "-w", "-t", "60")
         wait_for_port(self.host, self.port, timeout=30)
 
     def stop(self, mode: str = "fast") -> None:
@@ -188,13 +189,49 @@ def postgres_server() -> Iterator[PostgresServer | ExternalPostgres]:
     bindir = find_postgres_bindir()
     if bindir is None:
         unavailable("PostgreSQL binaries (initdb, pg_ctl) not found; install Debian's postgresql")
-    root = Path(tempfile.mkdtemp(prefix="modelwatch-pg-"))
+    reap_orphaned_clusters(bindir)
+    root = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX))
+    (root / "owner.pid").write_text(str(os.getpid()))
     server = PostgresServer(bindir, root, free_port())
     try:
-        server.start()
+        for attempt in range(3):
+            try:
+                server.start()
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                server.port = free_port()  # taken between choosing and binding it
         yield server
     finally:
         server.destroy()
+
+
+def reap_orphaned_clusters(bindir: Path) -> None:
+    """Stop and delete clusters left by test runs that were killed before their cleanup ran."""
+    for root in Path(tempfile.gettempdir()).glob(f"{CLUSTER_PREFIX}*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if _pid_alive(owner):
+            continue
+        if (root / "data").is_dir():
+            server = PostgresServer.__new__(PostgresServer)
+            server.bindir, server.root, server.datadir = bindir, root, root / "data"
+            server.logfile, server._as_postgres = root / "postgres.log", os.geteuid() == 0
+            server.destroy()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(scope="session")
