@@ -29,6 +29,7 @@ __all__ = [
     ]
 
 MAX_ID_LENGTH = 256
+MAX_ERROR_LENGTH = 2000  # the collector keeps no more; cut after redaction, never before
 
 # What log_prediction buffers: a plain tuple is the cheapest thing to build on the serving path.
 # (prediction_id, epoch seconds, features, prediction, score, probabilities, latency_ms, error, slices)
@@ -149,7 +150,8 @@ def prediction_record(
     if latency_ms is not None:
         record["latency_ms"] = latency_ms if stats is None else clean_json(latency_ms, stats)
     if error is not None:
-        record["error"] = redact_text(error, policy.detectors) if policy is not None else error
+        error = redact_text(error, policy.detectors) if policy is not None else error
+        record["error"] = error[:MAX_ERROR_LENGTH]
     if slices:
         cleaned = _clean_slices(slices)
         record["slices"] = redact_record(cleaned, policy) if policy is not None else cleaned

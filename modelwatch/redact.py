@@ -7,7 +7,8 @@ Field actions, for the keys a policy names:
 
 - ``drop``: the key is removed.
 - ``hash``: the value becomes ``"hmac:" + hex(HMAC-SHA256(key, text))``, stable for one key, so
-  joins and counts still work. Without a key the field is dropped: it is never kept in clear.
+  joins and counts still work. A value that already has that form (hashed by the SDK) is kept,
+  so redacting twice changes nothing. Without a key the field is dropped: never kept in clear.
 - ``mask``: the value becomes ``"[MASKED]"``. ``None`` stays ``None`` for every action that keeps
   the key, so missing rates survive redaction.
 
@@ -62,7 +63,7 @@ PLACEHOLDERS: Mapping[str, str] = MappingProxyType({"email": "[EMAIL]", "card": 
 
 # Local part and labels are bounded so a hostile string costs linear time, not quadratic.
 _EMAIL = re.compile(
-    r"[A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,63}(?![A-Za-z0-9\-])"
+    r"[A-Za-z0-9._%+\-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,63}"
 )
 # A candidate is a maximal digit run (not glued to a word, a '+' or a decimal point); the Luhn
 # and prefix checks decide.
@@ -78,6 +79,7 @@ _PHONE = re.compile(
     re.VERBOSE,
 )
 _DIGIT = re.compile(r"\d")
+_HASHED = re.compile(r"hmac:[0-9a-f]{64}")
 _GROUPS = re.compile(r"\d+")
 _CARD_FIRST_DIGITS = frozenset("23456")
 
@@ -284,7 +286,8 @@ def redact_record(record: Mapping[str, Any], policy: RedactionPolicy) -> dict[st
         elif value is None:
             continue
         elif action == "hash":
-            out[name] = hash_value(value, policy.hash_key)  # type: ignore[arg-type]
+            if not (type(value) is str and _HASHED.fullmatch(value)):
+                out[name] = hash_value(value, policy.hash_key)  # type: ignore[arg-type]
         else:
             out[name] = MASK
     return out

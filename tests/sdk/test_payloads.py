@@ -89,3 +89,10 @@ def test_error_text() -> None:
 )
 def test_plan_export(buffered: int, now: float, forced: bool, expected: int) -> None:
     assert plan_export(buffered, 500, now, timer_due_at=5.0, forced=forced) == expected
+
+
+def test_error_text_is_redacted_then_cut_to_the_collector_limit() -> None:
+    error = "x" * 1995 + " bob@example.com " + "y" * 100
+    item = ("a", 1.0, None, 1, None, None, None, error, None)
+    record = prediction_record(item, 1.0, RedactionPolicy(), EncodeStats())
+    assert record["error"] == "x" * 1995 + " [EMA"  # redacted first: no part of the address survives

@@ -209,3 +209,25 @@ def test_policy_accepts_config_enums() -> None:
     policy = RedactionPolicy.from_dict(config.model_dump(), environ={"MODELWATCH_PII_KEY": "key"})
     assert dict(policy.fields) == {"customer_email": "hash", "note": "mask"}
     assert policy.hash_key == b"key"
+
+
+def test_redaction_is_idempotent() -> None:
+    policy = RedactionPolicy(fields={"email": "hash", "note": "mask", "ssn": "drop"}, hash_key=b"k")
+    record = {"email": "bob@example.com", "note": "x", "ssn": "1", "free": "call +49 30 1234567 or 4111 1111 1111 1111"}
+    once = redact_record(record, policy)
+    assert redact_record(once, policy) == once
+    # A value hashed client-side (any key) is kept by a collector holding another key.
+    assert redact_record(once, RedactionPolicy(fields={"email": "hash"}, hash_key=b"other"))["email"] == once["email"]
+
+
+@pytest.mark.parametrize("hostile", ["1" * 200_000, "1 " * 100_000, "+1 " * 50_000, "(12) " * 40_000, "12 345 " * 30_000, "a." * 100_000 + "@"])
+def test_detectors_stay_fast_on_hostile_input(hostile: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    redact_text(hostile)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_email_glued_to_text_is_still_redacted() -> None:
+    assert "bob@" not in redact_text("mail bob@example.comthanks")
