@@ -140,13 +140,18 @@ class BackgroundWorker:
             # Never started (or could not start): drain on the caller's thread.
             self._cycle_failures = 0
             self._export(forced=True)
-            return self._cycle_failures == 0 and not self._pending_counters
-        thread.join(max(0.0, self._hard_deadline - time.monotonic()))
-        if thread.is_alive():
-            self._hard_deadline = -math.inf  # cut any wait; an in-flight request ends by its timeout
-            self._interrupt.set()
-            return False
-        return self._cycle_failures == 0 and not self._pending_counters
+        else:
+            thread.join(max(0.0, self._hard_deadline - time.monotonic()))
+            if thread.is_alive():
+                self._hard_deadline = -math.inf  # cut any wait; an in-flight request ends by its timeout
+                self._interrupt.set()
+        ok = (thread is None or not thread.is_alive()) and self._cycle_failures == 0 and not self._pending_counters
+        with self._lock:  # a flush that raced with close: answer it instead of letting it time out
+            flushes, self._flush_requests = self._flush_requests, []
+        for request in flushes:
+            request.ok = ok
+            request.done.set()
+        return ok
 
     # -- sleeper used by retry.deliver ----------------------------------------------------------
 

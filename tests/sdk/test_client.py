@@ -358,3 +358,29 @@ def test_module_level_api_delegates_and_is_a_no_op_before_init() -> None:
     second = modelwatch.init(None, None, "fraud", "v2", transport=InMemoryTransport(), flush_at_exit=False)
     assert client.closed and modelwatch.get_client() is second
     assert modelwatch.close(1) and second.closed and modelwatch.get_client() is None
+
+
+def test_debug_mode_defaults_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELWATCH_SDK_DEBUG", "1")
+    with Client(None, None, "m", "v", transport=InMemoryTransport(), flush_at_exit=False) as client:
+        with pytest.raises(TypeError):
+            client.log_prediction("a", 5, 1)  # type: ignore[arg-type]
+    monkeypatch.setenv("MODELWATCH_SDK_DEBUG", "0")
+    with Client(None, None, "m", "v", transport=InMemoryTransport(), flush_at_exit=False) as client:
+        client.log_prediction("a", 5, 1)  # type: ignore[arg-type]
+        assert client.stats().internal_errors == 1
+    assert client.closed
+
+
+def test_transport_factory_like_sentry() -> None:
+    made: list[tuple[str | None, str | None]] = []
+
+    def factory(url: str | None, token: str | None) -> InMemoryTransport:
+        made.append((url, token))
+        return InMemoryTransport()
+
+    client = Client("http://collector:8000", "tok", "m", "v", transport=factory, flush_at_exit=False)
+    assert made == [("http://collector:8000", "tok")] and isinstance(client.transport, InMemoryTransport)
+    client.close(0.1)
+    with pytest.raises(TypeError):
+        Client(None, None, "m", "v", transport=lambda url, token: object(), flush_at_exit=False)

@@ -85,5 +85,6 @@ def test_child_after_fork_starts_empty_and_ships_its_own_data(make_client: MakeC
     assert client.flush(5)
     ids = [r["prediction_id"] for r in collector.records()]
     assert sorted(ids) == ["child-0", "parent-0", "parent-1"]  # parent-1 sent once, by the parent
+    assert collector.connections >= 2  # the child opened its own connection, never the parent's
     counters = collector.accepted("/v1/counters")
     assert sum(row["requests"] for p in counters for row in p["counters"]) == 3
