@@ -17,6 +17,8 @@ large table, fall back to ``np.searchsorted``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _MAX_PASSES = 2  # each pass costs a gather + compare + add over the window; beyond 2 it loses
@@ -35,9 +37,11 @@ class GridLocator:
         g = self.grid
         if g.shape[0] < 2 or not g[-1] > g[0]:
             return
-        span = float(g[-1] - g[0])
+        with np.errstate(over="ignore"):
+            span = float(g[-1] - g[0])
         cells = 4 * g.shape[0]
-        while cells <= _MAX_CELLS:
+        # a span that overflows, or a subnormal one whose inverse does, cannot be tabled
+        while cells <= _MAX_CELLS and math.isfinite(span) and math.isfinite(cells / span):
             inv = cells / span
             cell_of_grid = self._cell(g, float(g[0]), inv, cells)
             first = np.searchsorted(cell_of_grid, np.arange(cells), side="left")
@@ -56,8 +60,9 @@ class GridLocator:
 
     @staticmethod
     def _cell(x: np.ndarray, lo: float, inv: float, cells: int) -> np.ndarray:
-        u = np.subtract(x, lo)
-        np.multiply(u, inv, out=u)
+        with np.errstate(over="ignore"):  # far outside the grid: +-inf, clipped just below
+            u = np.subtract(x, lo)
+            np.multiply(u, inv, out=u)
         np.clip(u, 0.0, cells - 1, out=u)
         return u.astype(np.intp)  # truncation == floor after clipping at 0
 
