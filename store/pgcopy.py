@@ -77,7 +77,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def _raw_cursor(conn: Connection) -> Cursor[Any]:
-    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr, return-value]
 
 
 def _copy(cursor: Cursor[Any], target: sql.Composable, columns: Sequence[str],
@@ -94,7 +94,7 @@ def copy_rows(conn: Connection, table: str, columns: Sequence[str], types: Seque
               records: Sequence[tuple[Any, ...]]) -> int:
     """COPY ``records`` into ``table``, skipping rows whose key exists; returns rows inserted.
 
-    ``types`` are the types psycopg dumps each field as (``bytea`` for pre-encoded jsonb).
+    ``types`` are the types psycopg dumps each field as (``bytea`` for pre-encoded json/jsonb).
     Runs in the caller's transaction.
     """
     if not records:

@@ -6,15 +6,18 @@ server to use instead. TimescaleDB: PGlite (PostgreSQL 17 + TimescaleDB in WASM)
 wire by pglite-socket, from the npm packages pinned in package-lock.json.
 
 Missing binaries skip the tests locally, but fail them loudly under CI=true: the postgres and
-timescale groups must run in CI, never be skipped.
+timescale groups must run in CI, never be skipped. Tests using these servers are marked
+`postgres` / `timescale` automatically.
 
 Fixtures:
     postgres_server  (session)  PostgresServer with .url, .stop(), .start(), .restart()
     postgres_url     (session)  SQLAlchemy URL of the server's ``postgres`` database
+    pg_template      (session)  name of a database with the schema, copied for each pg_engine
     pg_database_url  (function) URL of a fresh, empty database, dropped after the test
     pg_engine        (function) Engine on a fresh database with the schema created
     sqlite_engine    (function) Engine on a fresh SQLite file with the schema created
     engine           (function) pg_engine or sqlite_engine: store tests run on both dialects
+    timescale_server (session)  PGliteServer with .url, .stop()
     timescale_url    (session)  URL of a PGlite + TimescaleDB server
     timescale_engine (function) Engine on it (one connection, no prepared statements), emptied
 """
@@ -43,6 +46,16 @@ from store.engine import create_engine
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEST_DATABASE_ENV = "MODELWATCH_TEST_DATABASE_URL"
 CLUSTER_PREFIX = "modelwatch-pg-"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches a database server, so `-m "not postgres"` selects fast ones."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        if "postgres_server" in names:
+            item.add_marker(pytest.mark.postgres)
+        if "timescale_server" in names:
+            item.add_marker(pytest.mark.timescale)
 
 
 def in_ci() -> bool:
