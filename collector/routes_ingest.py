@@ -52,9 +52,11 @@ Work = Callable[[CollectorState, bytes, str, Mapping[str, str]], ingest.Outcome]
 async def _ingest(request: Request, work: Work, route: str) -> Response:
     state = get_state(request)
     fmt = body_format(request)
-    body = await read_body(request, state.settings.max_body_bytes)
-    state.metrics.body_bytes.labels(route).observe(body.received_bytes)
-    outcome = await run_in_threadpool(work, state, body.content, fmt, request.query_params)
+    # The body is read only once a slot is free, so waiting requests hold no memory.
+    async with state.ingest_slots():
+        body = await read_body(request, state.settings.max_body_bytes)
+        state.metrics.body_bytes.labels(route).observe(body.received_bytes)
+        outcome = await run_in_threadpool(work, state, body.content, fmt, request.query_params)
     answer = Accepted(outcome.accepted, outcome.duplicates, [p.as_dict() for p in outcome.problems])
     return Response(msgspec.json.encode(answer), media_type="application/json")
 

@@ -81,19 +81,8 @@ def _store(state: CollectorState, codec: ModelCodec, name: str, data: bytes, rep
     return info
 
 
-@router.post("/references", status_code=201, openapi_extra=_OPENAPI,
-             summary="Upload a reference (baseline) dataset: CSV or Parquet")
-async def post_reference(
-    request: Request,
-    model: Annotated[str | None, Query(description="the model (or a form field)")] = None,
-    name: Annotated[str | None, Query(description="reference name (or a form field); default \"default\"")] = None,
-    replace: Annotated[bool | None, Query(description="replace a reference of the same name (admin scope)")] = None,
-    token: TokenInfo = Depends(require("ingest")),
-) -> JSONResponse:
-    state = get_state(request)
-    kind = media_type(request)
-    if kind != "multipart/form-data" and kind not in _RAW_TYPES:
-        raise CollectorError(415, f"unsupported content type {kind!r}; send multipart/form-data, text/csv or Parquet")
+async def _receive(request: Request, state: CollectorState, kind: str, token: TokenInfo, model: str | None,
+                   name: str | None, replace: bool | None) -> ReferenceInfo:
     body = await read_body(request, state.settings.max_body_bytes)
     state.metrics.body_bytes.labels("/v1/references").observe(body.received_bytes)
     data, fields = (await _from_multipart(request, body.content)) if kind == "multipart/form-data" else (body.content, {})
@@ -108,7 +97,24 @@ async def post_reference(
     codec = state.codec(model)
     if replace and not token.allows("admin"):
         raise CollectorError(403, "replacing a reference needs the 'admin' scope")
-    info = await run_in_threadpool(_store, state, codec, name, data, replace, f"token:{token.name}")
+    return await run_in_threadpool(_store, state, codec, name, data, replace, f"token:{token.name}")
+
+
+@router.post("/references", status_code=201, openapi_extra=_OPENAPI,
+             summary="Upload a reference (baseline) dataset: CSV or Parquet")
+async def post_reference(
+    request: Request,
+    model: Annotated[str | None, Query(description="the model (or a form field)")] = None,
+    name: Annotated[str | None, Query(description="reference name (or a form field); default \"default\"")] = None,
+    replace: Annotated[bool | None, Query(description="replace a reference of the same name (admin scope)")] = None,
+    token: TokenInfo = Depends(require("ingest")),
+) -> JSONResponse:
+    state = get_state(request)
+    kind = media_type(request)
+    if kind != "multipart/form-data" and kind not in _RAW_TYPES:
+        raise CollectorError(415, f"unsupported content type {kind!r}; send multipart/form-data, text/csv or Parquet")
+    async with state.ingest_slots():  # bounded memory: see collector.state.INGEST_CONCURRENCY
+        info = await _receive(request, state, kind, token, model, name, replace)
     answer: dict[str, Any] = {"model": info.model, "name": info.name, "n_rows": info.n_rows, "sha256": info.sha256,
                               "created_at": info.created_at.isoformat(), "replaced": info.replaced}
     return JSONResponse(answer, status_code=200 if info.replaced else 201)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import OrderedDict
@@ -21,6 +22,9 @@ from store.catalog import sync_models
 from store.writes import note_versions
 
 logger = logging.getLogger("modelwatch.collector")
+# Batches decoded and written at once per process. More would not go faster on a few cores (and
+# the pool has ~10 connections), but each waiting body would sit in memory: this keeps it flat.
+INGEST_CONCURRENCY = 4
 BATCH_TIMES_MAX = 100_000  # batches remembered: minutes of traffic at full speed, a few MB
 
 
@@ -40,6 +44,7 @@ class CollectorState:
     # (model, batch_id) -> when the batch was first received: the default time of its records,
     # so an in-process retry of records sent without a timestamp still deduplicates.
     _batch_times: OrderedDict[tuple[str, str], datetime] = field(default_factory=OrderedDict)
+    _slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     def codec(self, model: str) -> ModelCodec:
         """The model's codec; 404 for a model monitors.yaml does not declare."""
@@ -68,6 +73,14 @@ class CollectorState:
         note_versions(self.engine, model, new, seen_at)
         self._noted_versions.update((model, v) for v in new)
 
+
+    def ingest_slots(self) -> asyncio.Semaphore:
+        """The semaphore bounding in-flight ingest requests, for the running event loop (tests
+        may run one app under several loops)."""
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(INGEST_CONCURRENCY))
+        return self._slots[1]
 
     def batch_time(self, model: str, batch_id: str | None, now: datetime) -> datetime:
         """The receive time of the first delivery of ``batch_id`` (``now`` if new or None)."""
