@@ -21,7 +21,9 @@ __all__ = [
     "PredictionItem",
     "EncodeStats",
     "clean_json",
+    "encode_batch",
     "encode_json",
+    "encode_record",
     "epoch_seconds",
     "error_text",
     "label_record",
@@ -169,6 +171,21 @@ def label_record(item: LabelItem, stats: EncodeStats | None = None) -> dict[str,
     if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
         raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
     return {"prediction_id": prediction_id, "label": label if stats is None else clean_json(label, stats), "timestamp": timestamp}
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def encode_record(record: Any) -> str:
+    """Return one record as compact JSON text; raises ValueError on NaN/inf, TypeError on
+    values JSON cannot represent (the caller then cleans the record with ``clean_json``)."""
+    return _ENCODER.encode(record)
+
+
+def encode_batch(envelope: Mapping[str, Any], encoded_records: list[str]) -> bytes:
+    """Return the request body ``{**envelope, "records": [...]}`` from already-encoded records."""
+    head = _ENCODER.encode(dict(envelope))
+    return f'{head[:-1]},"records":[{",".join(encoded_records)}]}}'.encode("utf-8")
 
 
 def encode_json(payload: Any) -> bytes:

@@ -21,7 +21,16 @@ from typing import Any
 
 from modelwatch._internal import InternalErrors
 from modelwatch.counters import RequestCounters, counters_payload
-from modelwatch.payloads import EncodeStats, LabelItem, PredictionItem, encode_json, label_record, prediction_record
+from modelwatch.payloads import (
+    EncodeStats,
+    LabelItem,
+    PredictionItem,
+    encode_batch,
+    encode_json,
+    encode_record,
+    label_record,
+    prediction_record,
+)
 from modelwatch.redact import RedactionPolicy
 from modelwatch.retry import Delivery, RetryPolicy, deliver
 from modelwatch.transport import Transport
@@ -248,33 +257,28 @@ class BackgroundWorker:
     def _ship_labels(self, batch: list[LabelItem]) -> None:
         self._ship(LABELS_PATH, {"model": self.settings.model}, batch, label_record)
 
-    def _build(self, batch: list[Any], build: Any, stats: EncodeStats | None) -> tuple[list[Any], list[dict[str, Any]]]:
-        kept, records = [], []
+    def _encode(self, batch: list[Any], build: Any, stats: EncodeStats) -> list[str]:
+        # Fast path: a record is encoded as it is. JSON refuses NaN, infinities and unknown
+        # types; only then is that record rebuilt with every value cleaned (infinities counted).
+        encoded = []
         for item in batch:
             try:
-                records.append(build(item, stats))
-                kept.append(item)
+                try:
+                    encoded.append(encode_record(build(item, None)))
+                except (TypeError, ValueError):
+                    encoded.append(encode_record(build(item, stats)))
             except Exception as exc:  # bad data loses its own row, never the batch
                 self._invalid_record(exc)
-        return kept, records
+        return encoded
 
     def _ship(self, path: str, envelope: dict[str, Any], batch: list[Any], build: Any) -> None:
-        # Fast path: most batches encode as they are. JSON refuses NaN, infinities and unknown
-        # types; only then is every value walked and cleaned (and infinities counted).
-        batch, records = self._build(batch, build, None)
+        stats = EncodeStats()
+        records = self._encode(batch, build, stats)
+        if stats.non_finite:
+            self.counters.drop("non_finite", stats.non_finite)
         if not records:
             return
-        payload = {**envelope, "batch_id": os.urandom(16).hex(), "records": records}
-        try:
-            body = encode_json(payload)
-        except (TypeError, ValueError):
-            stats = EncodeStats()
-            records = payload["records"] = self._build(batch, build, stats)[1]
-            if stats.non_finite:
-                self.counters.drop("non_finite", stats.non_finite)
-            if not records:
-                return
-            body = encode_json(payload)
+        body = encode_batch({**envelope, "batch_id": os.urandom(16).hex()}, records)
         delivery = self._deliver(path, body)
         if not delivery.ok:
             self._lost(len(records), delivery.reason or "unknown")
