@@ -43,13 +43,13 @@ class TimeBounds:
 
     def check(self, value: datetime | float) -> datetime | str:
         """The value as aware UTC, or why it is refused."""
-        if value.__class__ is float:
-            if not self.earliest_s <= value <= self.latest_s:  # type: ignore[operator]
+        if isinstance(value, float):
+            if not self.earliest_s <= value <= self.latest_s:
                 return f"timestamp {value} is before 2000 or more than a day in the future"
-            return datetime.fromtimestamp(value, UTC)  # type: ignore[arg-type]
-        if not EARLIEST <= value <= self.latest:  # type: ignore[operator]
-            return f"timestamp {value.isoformat()} is before 2000 or more than a day in the future"  # type: ignore[union-attr]
-        return value if value.tzinfo is UTC else value.astimezone(UTC)  # type: ignore[union-attr]
+            return datetime.fromtimestamp(value, UTC)
+        if not EARLIEST <= value <= self.latest:
+            return f"timestamp {value.isoformat()} is before 2000 or more than a day in the future"
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def label_text(value: Any) -> str:
@@ -96,10 +96,11 @@ def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | No
         elif ts is None:
             t = default_time
         else:
-            t = bounds.check(ts)
-            if t.__class__ is str:
-                problems.append(Problem(decoded.row(k), "timestamp", t))  # type: ignore[arg-type]
+            checked = bounds.check(ts)
+            if isinstance(checked, str):
+                problems.append(Problem(decoded.row(k), "timestamp", checked))
                 continue
+            t = checked
         version = r.version or batch_version
         if version is None:
             problems.append(_version_problem(decoded.row(k)))
@@ -142,8 +143,8 @@ def label_rows(codec: ModelCodec, decoded: Decoded, bounds: TimeBounds) -> list[
     for k, r in enumerate(decoded.records):
         ts = r.timestamp
         t = bounds.default if ts is None else bounds.check(ts)
-        if t.__class__ is str:
-            decoded.problems.append(Problem(decoded.row(k), "timestamp", t))  # type: ignore[arg-type]
+        if isinstance(t, str):
+            decoded.problems.append(Problem(decoded.row(k), "timestamp", t))
             continue
         if classifier:
             label = r.label if r.label.__class__ is str else label_text(r.label)
@@ -185,10 +186,10 @@ def counter_rows(envelope: CounterEnvelope[Any], decoded: Decoded, bounds: TimeB
     rows: list[CounterRow] = []
     for k, r in enumerate(decoded.records):
         minute = bounds.check(r.minute)
-        if minute.__class__ is str:
-            decoded.problems.append(Problem(decoded.row(k), "minute", minute))  # type: ignore[arg-type]
+        if isinstance(minute, str):
+            decoded.problems.append(Problem(decoded.row(k), "minute", minute))
             continue
-        if minute.second or minute.microsecond:  # type: ignore[union-attr]
+        if minute.second or minute.microsecond:
             decoded.problems.append(Problem(decoded.row(k), "minute", "must be the start of a minute (a multiple of 60 s)"))
             continue
         wrong = _counter_problem(r, len(keys))

@@ -153,7 +153,7 @@ def write_reference(
                 conn.execute(refs.delete().where(refs.c.id == old))
             ref_id = conn.execute(refs.insert().values(
                 model=model.name, name=name, created_at=now, n_rows=len(rows), sha256=digest,
-            )).inserted_primary_key[0]
+            )).inserted_primary_key[0]  # type: ignore[index]
             for start in range(0, len(rows), _INSERT_CHUNK):
                 chunk = rows[start:start + _INSERT_CHUNK]
                 conn.execute(ref_rows.insert(), [{"reference_id": ref_id, **r} for r in chunk])

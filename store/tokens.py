@@ -74,7 +74,7 @@ def create_token(engine: Engine, scopes: Iterable[str], name: str, actor: str = 
                 name=name, token_sha256=hash_token(token), prefix=token[:_SHOWN_PREFIX_CHARS],
                 scopes=",".join(granted), created_at=now,
             )
-        ).inserted_primary_key[0]
+        ).inserted_primary_key[0]  # type: ignore[index]
         conn.execute(schema.audit_log.insert().values(
             time=now, actor=actor, action="token.create", target=f"token:{token_id}",
             details={"name": name, "scopes": granted},
