@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from collector import routes_health, routes_ingest, routes_read, routes_references
 from collector.auth import TokenCache
 from collector.codecs import ModelCodec, build_codec
-from collector.errors import DATABASE_DOWN, install_error_handlers
+from collector.errors import DATABASE_DOWN, ContainUnexpectedErrors, install_error_handlers
 from collector.metrics import RequestTimer, create_metrics
 from collector.openapi import install_openapi
 from collector.state import CollectorState
@@ -68,5 +68,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
     for module in (routes_health, routes_ingest, routes_read, routes_references):
         app.include_router(module.router)
     install_openapi(app)
+    # The timer is added last, so it is outermost and also times the 500s answered inside.
+    app.add_middleware(ContainUnexpectedErrors)
     app.add_middleware(RequestTimer, metrics=metrics)
     return app

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from store.engine import DatabaseUnavailable
 
@@ -87,11 +88,37 @@ def database_unavailable_handler(retry_after_seconds: int):  # type: ignore[no-u
     return handler
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The traceback's frames, not the exception's message, which could quote a value.
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    logger.error("unhandled %s on %s\n%s", type(exc).__name__, request.url.path, frames)
-    return error_response(500, "internal error")
+def log_unexpected(exc: BaseException, path: str) -> None:
+    # The traceback's frames, not the exception's message, which could quote a value
+    # (driver errors quote rows and parameters).
+    frames = "\n".join(f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__))
+    logger.error("unhandled %s on %s\n%s", type(exc).__name__, path, frames)
+
+
+class ContainUnexpectedErrors:
+    """ASGI middleware answering 500 for an unhandled exception without re-raising it: the
+    server would otherwise log the exception's message, which may quote feature values."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log_unexpected(exc, scope.get("path", ""))
+            if not started:
+                await error_response(500, "internal error")(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI, retry_after_seconds: int) -> None:
@@ -101,4 +128,3 @@ def install_error_handlers(app: FastAPI, retry_after_seconds: int) -> None:
     on_db_down = database_unavailable_handler(retry_after_seconds)
     for exc_type in DATABASE_DOWN:
         app.add_exception_handler(exc_type, on_db_down)
-    app.add_exception_handler(Exception, _unexpected)

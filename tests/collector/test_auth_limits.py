@@ -140,3 +140,19 @@ def test_openapi_documents_the_bodies(collector: Collector) -> None:
     assert doc["paths"]["/v1/predictions"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/PredictionBatch"}
     assert "multipart/form-data" in doc["paths"]["/v1/references"]["post"]["requestBody"]["content"]
+
+
+def test_unexpected_errors_answer_500_without_logging_their_message(
+        collector: Collector, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A fault we cannot cause for real: a store bug whose message quotes a value."""
+    from collector import ingest
+
+    def broken(*_args: object) -> None:
+        raise ValueError("row value jane@example.com")
+
+    monkeypatch.setattr(ingest, "write_predictions", broken)
+    r = collector.post("/v1/predictions", batch([fraud_record("a")]))
+    assert r.status_code == 500
+    assert r.json() == {"error": "internal error", "detail": []}
+    assert "unhandled ValueError" in caplog.text
+    assert "jane@example.com" not in caplog.text
