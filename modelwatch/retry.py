@@ -17,7 +17,9 @@ from modelwatch.transport import Transport, TransportResult
 
 __all__ = ["RETRYABLE_STATUSES", "Delivery", "RetryPolicy", "Sleeper", "backoff_delay", "deliver", "is_retryable", "retry_delay"]
 
-RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# 500 is retried too: batches are idempotent (batch id + prediction ids), so a retry after a
+# transient server error can never duplicate, and giving up would lose data (DESIGN.md: 5xx).
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)

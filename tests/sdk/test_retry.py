@@ -48,7 +48,7 @@ def test_retry_after_wins_over_backoff() -> None:
 
 
 @pytest.mark.parametrize(("status", "retry"), [(None, True), (429, True), (502, True), (503, True), (504, True),
-                                               (500, False), (400, False), (401, False), (413, False), (422, False)])
+                                               (500, True), (501, False), (400, False), (401, False), (413, False), (422, False)])
 def test_which_statuses_retry(status: int | None, retry: bool) -> None:
     assert is_retryable(TransportResult(status)) is retry
 
