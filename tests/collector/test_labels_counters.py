@@ -102,3 +102,16 @@ def test_counters_need_a_batch_id(collector: Collector) -> None:
     r = collector.post("/v1/counters", body)
     assert r.status_code == 422
     assert r.json()["detail"] == [{"row": None, "field": "batch_id", "error": "required field is missing"}]
+
+
+def test_ndjson_labels_and_counters(collector: Collector) -> None:
+    ndjson = collector.auth() | {"content-type": "application/x-ndjson"}
+    labels = "\n".join(json.dumps({"prediction_id": f"p{i}", "label": i % 2}) for i in range(3))
+    r = collector.client.post("/v1/labels", content=labels, params={"model": FRAUD, "batch_id": "nl"}, headers=ndjson)
+    assert r.json() == {"accepted": 3, "duplicates": 0, "rejected": []}
+    rows = "\n".join(json.dumps(c) for c in counters_body()["counters"])
+    params = {"model": FRAUD, "version": "v1", "batch_id": "nc", "bounds_ms": "5,10,25"}
+    r = collector.client.post("/v1/counters", content=rows, params=params, headers=ndjson)
+    assert r.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
+    r = collector.client.post("/v1/counters", content=rows, params=params | {"bounds_ms": "5,x"}, headers=ndjson)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "bounds_ms"
