@@ -31,7 +31,11 @@ class CategoryMismatchError(ValueError):
 
 
 def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # pandas turns ints with a missing value into floats: 1.0 is "1"
+    return str(value)
 
 
 def value_weights(values: np.ndarray, weights: np.ndarray | None) -> tuple[dict[str, float], float, int, float, int]:
