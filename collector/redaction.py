@@ -106,18 +106,26 @@ class Redactor:
         for name in self._scanned:
             self._scan_column(rows, name)
 
-    def slices(self, slices: dict[str, Any]) -> dict[str, Any]:
-        """Slice tags with the policy's actions and detectors applied."""
-        if self._slice_actions.isdisjoint(slices):
-            text = self.text
-            return {k: text(v) if v.__class__ is str else v for k, v in slices.items()}
-        out = dict(slices)
-        for name in self._slice_actions.intersection(slices):
-            self._apply_action([out], name)
-        for k, v in out.items():
-            if k not in self._slice_actions and v.__class__ is str:
-                out[k] = self.text(v)
-        return out
+    def slices(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Redact a batch of slice-tag dicts in place: the policy's actions on the keys it
+        names, detectors on every other string value (once per distinct key and value)."""
+        for name in self._slice_actions:
+            holders = [row for row in rows if name in row]
+            if holders:
+                self._apply_action(holders, name)
+        if not self._detectors:
+            return
+        memo: dict[tuple[str, str], str] = {}
+        text = self.text
+        for row in rows:
+            for key, value in row.items():
+                if value.__class__ is str and key not in self._slice_actions:
+                    pair = (key, value)
+                    redacted = memo.get(pair)
+                    if redacted is None:
+                        redacted = memo[pair] = text(value)
+                    if redacted is not value:
+                        row[key] = redacted  # replacing a value while iterating is allowed
 
     def error(self, message: str) -> str:
         """Error text from serving code: detectors always run (no cache: rarely repeats)."""

@@ -76,6 +76,14 @@ def normalise_categorical(features: list[dict[str, Any]], names: tuple[str, ...]
                     f[name] = label_text(value)
 
 
+def normalise_slices(slices: list[dict[str, Any]]) -> None:
+    """Slice values sent as numbers or booleans become text, in place (null stays null)."""
+    for tags in slices:
+        for key, value in tags.items():
+            if value is not None and value.__class__ is not str:
+                tags[key] = label_text(value)
+
+
 def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | None,
                     bounds: TimeBounds) -> tuple[list[PredictionRow], set[str]]:
     """Store rows for the decoded predictions and the versions they name; refused rows are
@@ -88,6 +96,7 @@ def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | No
     fromtimestamp = datetime.fromtimestamp
     rows: list[PredictionRow] = []
     features_of_rows: list[dict[str, Any]] = []
+    slices_of_rows: list[dict[str, Any]] = []
     versions: set[str] = set()
     for k, r in enumerate(decoded.records):
         ts = r.timestamp
@@ -118,8 +127,7 @@ def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | No
             prediction, value = repr(p), p
         slices = r.slices
         if slices is not None:
-            slices = redactor.slices({k2: v if v is None or v.__class__ is str else label_text(v)
-                                      for k2, v in slices.items()})
+            slices_of_rows.append(slices)  # decoded fresh for this request: ours to change
         error = r.error
         if error is not None:
             error = redactor.error(error[:MAX_ERROR_CHARS])
@@ -132,6 +140,9 @@ def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | No
     normalise_categorical(features_of_rows, codec.categorical)
     if redactor.active:
         redactor.features(features_of_rows)
+    if slices_of_rows:
+        normalise_slices(slices_of_rows)
+        redactor.slices(slices_of_rows)
     return rows, versions
 
 
