@@ -47,6 +47,10 @@ class CaptureServer:
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
+                # Record before answering: the client may look at requests as soon as it has a reply.
+                with server.received:
+                    server.requests.append(Captured("POST", self.path, dict(self.headers.items()), body))
+                    server.received.notify_all()
                 reply = server.replies.popleft() if server.replies else server.default
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
@@ -54,9 +58,6 @@ class CaptureServer:
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
                 self.wfile.write(reply.body)
-                with server.received:
-                    server.requests.append(Captured("POST", self.path, dict(self.headers.items()), body))
-                    server.received.notify_all()
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
