@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from alerts.alert import Alert
 from alerts.labels import Labels
 from alerts.matchers import Matcher, matches_all
 from analysis.slo.durations import Duration
@@ -111,9 +112,9 @@ def _with_children(node: Route, spec: RouteSpec) -> Route:
     return Route(**{**node.__dict__, "routes": tuple(children)})
 
 
-def route(tree: Route, labels: Mapping[str, str]) -> tuple[Route, ...]:
-    """Return the routes (receivers with grouping and timers) that handle an alert's labels."""
-    return _match(tree, labels)
+def route(tree: Route, alert: Alert | Mapping[str, str]) -> tuple[Route, ...]:
+    """Return the routes (receivers with grouping and timers) that handle an alert (or labels)."""
+    return _match(tree, alert.labels if isinstance(alert, Alert) else alert)
 
 
 def _match(node: Route, labels: Mapping[str, str]) -> tuple[Route, ...]:

@@ -48,6 +48,7 @@ def test_first_match_wins_unless_continue() -> None:
     assert receivers(severity="ticket", team="ml-a") == ["ml-slack"]  # stops at the first team match
     assert receivers(severity="ticket") == ["tickets"]
     assert receivers(severity="info") == ["default"]  # no child matches: the root handles it
+    assert [r.receiver for r in route(TREE, Alert(Labels(severity="page"), NOW))] == ["pagerduty"]
 
 
 def test_nested_routes_and_inheritance() -> None:
