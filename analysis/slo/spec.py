@@ -80,8 +80,8 @@ class BurnRateRule(_Frozen):
 
 
 def _rule(severity: str, burn: float, long: str, short: str, bound: bool) -> BurnRateRule:
-    return BurnRateRule(
-        severity=severity, burn_rate=burn, long_window=long, short_window=short, confidence_bound=bound
+    return BurnRateRule.model_validate(
+        {"severity": severity, "burn_rate": burn, "long_window": long, "short_window": short, "confidence_bound": bound}
     )
 
 
