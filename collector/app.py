@@ -60,7 +60,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
         if state.owns_engine:
             state.engine.dispose()
 
-    app = FastAPI(title="modelwatch collector", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="modelwatch collector", version="0.1.0", lifespan=lifespan, redoc_url=None,
                   description="Ingestion API: predictions, labels, request counters, reference datasets.")
     app.state.collector = state
     app.state.metrics = metrics
