@@ -22,7 +22,7 @@ from alerts.alert import AlertStatus
 from alerts.receivers import AlertmanagerConfig, make_receiver
 from tests.alerts.conftest import make_notification
 from tests.alerts.servers import CaptureServer
-from tests.conftest import free_port
+from tests.conftest import free_port, unavailable
 
 BINARY = os.environ.get("MODELWATCH_ALERTMANAGER_BIN", "/usr/bin/prometheus-alertmanager")
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.alertmanager
 @pytest.fixture
 def alertmanager(tmp_path: Path, http_server: CaptureServer) -> Iterator[str]:
     if not (os.path.exists(BINARY) or shutil.which(BINARY)):
-        pytest.skip(f"{BINARY} not found: install Debian's package with `apt-get install prometheus-alertmanager`")
+        unavailable(f"{BINARY} not found: install Debian's package with `apt-get install prometheus-alertmanager`")
     config = tmp_path / "am.yml"
     config.write_text(
         f"""
