@@ -38,10 +38,6 @@ class Outcome:
     duplicates: int
     problems: list[Problem]
 
-    def body(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "duplicates": self.duplicates,
-                "rejected": [p.as_dict() for p in self.problems]}
-
 
 def _flag(query: Mapping[str, str], name: str) -> bool:
     return query.get(name, "").lower() in ("1", "true", "yes")
