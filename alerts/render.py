@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from alerts.alert import Alert, AlertStatus
 from alerts.labels import Labels
 from alerts.notification import Link, PageContent
-from analysis.slo.durations import format_duration
+from config.durations import format_duration
 from analysis.slo.evaluate import SloEvaluation
 
 __all__ = ["Deploy", "PageContext", "SliceBurn", "WindowBurnView", "page_context", "render_alerts", "render_page"]

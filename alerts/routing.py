@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from alerts.alert import Alert
 from alerts.labels import Labels
 from alerts.matchers import Matcher, matches_all
-from analysis.slo.durations import Duration
+from config.durations import Duration
 
 __all__ = ["GROUP_BY_ALL", "Route", "RouteSpec", "build_route_tree", "group_key", "group_labels", "route"]
 

@@ -9,7 +9,7 @@ from alerts.alert import Alert
 from alerts.labels import Labels
 from alerts.state import AlertRecord, AlertState
 from analysis.slo.evaluate import SloEvaluation
-from analysis.slo.spec import SloSpec
+from config.slo import SloSpec
 
 __all__ = ["SLO_ALERTNAME", "AlertCandidate", "alert_for_record", "slo_alert_candidates", "slo_alert_labels"]
 

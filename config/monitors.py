@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.slo import SloSpec
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _NAME = re.compile(NAME_PATTERN)
 
@@ -85,9 +87,9 @@ class Model(_Frozen):
     sampling_rate: float = Field(default=1.0, gt=0.0, le=1.0)
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     team: str | None = None
-    # Owned by later parts (analysis, SLOs, alerts); kept as data until those parts validate them.
+    # Drift/quality thresholds; validated by analysis/ (its AnalysisPolicy) when it loads them.
     analysis: dict[str, Any] = Field(default_factory=dict)
-    slos: tuple[dict[str, Any], ...] = ()
+    slos: tuple[SloSpec, ...] = ()
 
     @field_validator("positive_class", mode="before")
     @classmethod
@@ -115,6 +117,10 @@ class Model(_Frozen):
                 raise ValueError(f"positive_class {self.positive_class!r} is not one of classes {list(self.classes)}")
         if self.task is Task.regression and (self.classes or self.positive_class):
             raise ValueError("a regression model has no classes or positive_class")
+        slo_names = [s.name for s in self.slos]
+        duplicate_slos = sorted({n for n in slo_names if slo_names.count(n) > 1})
+        if duplicate_slos:
+            raise ValueError(f"duplicate SLO names: {', '.join(duplicate_slos)}")
         unknown_pii = sorted(set(self.pii.fields) - set(names) - set(self.slices))
         if unknown_pii:
             raise ValueError(f"pii.fields names unknown fields: {', '.join(unknown_pii)}")
@@ -130,9 +136,11 @@ class Monitors(_Frozen):
     version: Literal[1] = 1
     models: tuple[Model, ...] = ()
     dashboard_url: str | None = None
-    # Alert routing and receivers (issue 4) are validated by alerts/.
+    # Alert routing, receivers and inhibition follow Alertmanager's shapes; they are validated
+    # by alerts.config.parse_alerting, which needs the receiver classes (`modelwatch check` runs it).
     routes: dict[str, Any] = Field(default_factory=dict)
     receivers: tuple[dict[str, Any], ...] = ()
+    inhibit_rules: tuple[dict[str, Any], ...] | None = None
 
     @model_validator(mode="after")
     def _unique_models(self) -> Monitors:

@@ -13,7 +13,7 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from analysis.slo.durations import Duration, format_duration
+from config.durations import Duration, format_duration
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     "SloSpec",
 ]
 
-# Same shape as config.monitors.NAME_PATTERN (not imported: config imports this module).
+# Same shape as config.monitors.NAME_PATTERN (not imported: config.monitors imports this module).
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _LABEL_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 

@@ -48,20 +48,56 @@ def _print_config_errors(error: Exception) -> None:
         print(f"FAILED: {error}", file=sys.stderr)
 
 
+def _semantic_checks(monitors: Any) -> tuple[list[str], list[str]]:
+    """Checks beyond the schema: SLO alert rules that can never fire (with expected detection
+    times as information) and the alert routing tree. Returns (errors, information)."""
+    from pydantic import ValidationError
+
+    from alerts.config import parse_alerting
+    from analysis.slo.check import check_slo, describe_detection
+    from config.loader import _issues_from_validation
+
+    errors: list[str] = []
+    info: list[str] = []
+    for i, model in enumerate(monitors.models):
+        for j, slo in enumerate(model.slos):
+            errors.extend(f"models[{i}].slos[{j}]: {problem}" for problem in check_slo(slo))
+            info.extend(f"{model.name}: {line}" for line in describe_detection(slo))
+    if monitors.routes or monitors.receivers:
+        try:
+            parse_alerting(monitors.routes, monitors.receivers, monitors.inhibit_rules)
+        except ValidationError as exc:
+            for issue in _issues_from_validation(exc):
+                # parse_alerting sees {route, receivers, inhibit_rules}; the YAML says routes.
+                path = issue.path.replace("route", "routes", 1) if issue.path.startswith("route") and not issue.path.startswith("routes") else issue.path
+                errors.append(f"{path}: {issue.message}")
+    return errors, info
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from config.loader import ConfigError, load_monitors
 
     status = 0
     for path in args.files:
+        print(f"Checking {path}")
         try:
             monitors = load_monitors(path)
         except (ConfigError, OSError) as error:
-            print(f"Checking {path}", file=sys.stderr)
             _print_config_errors(error)
             status = 1
             continue
+        errors, info = _semantic_checks(monitors)
+        if errors:
+            print(f"FAILED: {path}: {len(errors)} error(s)", file=sys.stderr)
+            for line in errors:
+                print(f"  {line}", file=sys.stderr)
+            status = 1
+            continue
         features = sum(len(m.features) for m in monitors.models)
-        print(f"Checking {path}\n  SUCCESS: {len(monitors.models)} model(s), {features} feature(s)")
+        slos = sum(len(m.slos) for m in monitors.models)
+        print(f"  SUCCESS: {len(monitors.models)} model(s), {features} feature(s), {slos} SLO(s)")
+        for line in info:
+            print(f"  {line}")
     return status
 
 

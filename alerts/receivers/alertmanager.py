@@ -17,7 +17,7 @@ from pydantic import Field
 from alerts.notification import DeliveryResult, Notification
 from alerts.receivers.base import ENV_NAME_PATTERN, MissingSecret, Receiver, ReceiverConfig
 from alerts.receivers.http import post
-from analysis.slo.durations import Duration
+from config.durations import Duration
 
 __all__ = ["AlertmanagerConfig", "AlertmanagerReceiver", "alertmanager_alerts"]
 

@@ -26,7 +26,7 @@ from analysis.slo.evaluate import (
     evaluate_timeline,
 )
 from analysis.slo.series import SliCounts
-from analysis.slo.spec import DEFAULT_ALERT_RULES, Budgeting, BurnRateRule, SloKind, SloSpec
+from config.slo import DEFAULT_ALERT_RULES, Budgeting, BurnRateRule, SloKind, SloSpec
 
 __all__ = [
     "DEFAULT_ALERT_RULES",

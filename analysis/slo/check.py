@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from analysis.slo.burn import max_possible_burn
-from analysis.slo.durations import format_duration
-from analysis.slo.spec import BurnRateRule, SloSpec
+from config.durations import format_duration
+from config.slo import BurnRateRule, SloSpec
 
 __all__ = ["DetectionTime", "check_slo", "describe_detection", "detection_time", "detection_times"]
 

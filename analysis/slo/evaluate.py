@@ -17,7 +17,7 @@ import numpy as np
 
 from analysis.slo.burn import time_to_exhaustion, wilson_lower_bound
 from analysis.slo.series import SliCounts, timeslice_counts
-from analysis.slo.spec import Budgeting, BurnRateRule, SloKind, SloSpec
+from config.slo import Budgeting, BurnRateRule, SloKind, SloSpec
 
 __all__ = [
     "BudgetStatus",

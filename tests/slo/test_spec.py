@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from analysis.slo import DEFAULT_ALERT_RULES, SloSpec, check_slo, describe_detection, detection_times
-from analysis.slo.durations import format_duration, parse_duration
+from config.durations import format_duration, parse_duration
 
 
 def test_defaults_follow_the_sre_workbook() -> None:
