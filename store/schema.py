@@ -168,3 +168,6 @@ TIME_SERIES_TABLES: dict[str, str] = {
     "labels": "time",
     "request_counters": "minute",
 }
+
+# Tables owned by later parts register on the same metadata (imported last: they import it).
+from store import schema_alerts, schema_scheduler  # noqa: E402,F401
