@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from analysis.drift.registry import StatResult
+from analysis.stats.rule import DEFAULT_ALPHA, DEFAULT_MIN_N, DecisionRule
 
-DEFAULT_ALPHA = 0.05
-DEFAULT_MIN_N = 100
+__all__ = ["DEFAULT_ALPHA", "DEFAULT_MIN_N", "Decision", "DecisionRule", "DecisionStatus", "decide"]
 
 
 class DecisionStatus(str, Enum):
@@ -26,23 +26,6 @@ class DecisionStatus(str, Enum):
     no_drift = "no_drift"
     insufficient_data = "insufficient_data"  # not computable, or n_eff < min_n
     not_evaluated = "not_evaluated"  # no threshold: the statistic is informational
-
-
-@dataclass(frozen=True)
-class DecisionRule:
-    """Threshold on the effect size (None: informational), significance level, minimum n_eff."""
-
-    threshold: float | None
-    alpha: float = DEFAULT_ALPHA
-    min_n: float = DEFAULT_MIN_N
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.alpha < 1.0:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
-        if self.min_n < 0:
-            raise ValueError(f"min_n must be >= 0, got {self.min_n}")
-        if self.threshold is not None and not self.threshold >= 0:
-            raise ValueError(f"threshold must be >= 0, got {self.threshold}")
 
 
 @dataclass(frozen=True)

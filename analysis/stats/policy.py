@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from analysis.drift.decision import DEFAULT_ALPHA, DEFAULT_MIN_N, DecisionRule
+from analysis.stats.rule import DEFAULT_ALPHA, DEFAULT_MIN_N, DecisionRule
 
 
 class _Frozen(BaseModel):
