@@ -9,7 +9,7 @@ from analysis.drift.decision import Decision, DecisionRule, DecisionStatus, deci
 from analysis.drift.engine import DriftReport, FeatureDrift, compute_drift, compute_drift_profiles
 from analysis.drift.exact import ks_exact, wasserstein_exact
 from analysis.drift.numeric_profile import GridMismatchError, NumericSummary, fit_numeric
-from analysis.drift.profile import Profile, ProfileMismatchError, fit_profile
+from analysis.drift.profile import Profile, ProfileMismatchError, feature_kinds, fit_profile
 from analysis.drift.registry import (
     REGISTRY, FeatureKind, Registry, Statistic, StatResult, Status, UnknownStatisticError, register,
 )
@@ -35,6 +35,7 @@ __all__ = [
     "compute_drift",
     "compute_drift_profiles",
     "decide",
+    "feature_kinds",
     "fit_categorical",
     "fit_numeric",
     "fit_profile",

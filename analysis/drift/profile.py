@@ -10,7 +10,7 @@ read again.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -22,6 +22,7 @@ from analysis.drift.categorical_profile import (
 )
 from analysis.drift.numeric_profile import DEFAULT_BINS, DEFAULT_SKETCH_SIZE, NumericSummary, fit_numeric
 from analysis.drift.registry import FeatureKind
+from config.monitors import Feature, FeatureType
 
 Summary = NumericSummary | CategoricalSummary
 PROFILE_FORMAT = 1
@@ -123,3 +124,9 @@ def fit_profile(
         else:
             raise ValueError(f"feature {name!r}: kind must be 'numeric' or 'categorical', got {kind!r}")
     return Profile(features)
+
+
+def feature_kinds(features: Sequence[Feature]) -> dict[str, FeatureKind]:
+    """Profiled kinds of a model's declared features: numeric and categorical ones (text
+    features have no distribution statistics)."""
+    return {f.name: f.type.value for f in features if f.type is not FeatureType.text}  # type: ignore[misc]

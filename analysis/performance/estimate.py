@@ -20,15 +20,18 @@ from analysis.stats.intervals import Interval, z_value
 
 
 def expected_accuracy(probabilities: np.ndarray, *, weights: np.ndarray | None = None,
-                      correct: np.ndarray | None = None, confidence: float = 0.95) -> MetricEstimate:
+                      correct: np.ndarray | None = None, confidence: float = 0.95,
+                      threshold: float = 0.5) -> MetricEstimate:
     """Expected accuracy with a normal interval on the Poisson-binomial variance.
 
     ``probabilities``: positive-class scores (n,) or class probabilities (n, k). ``correct``:
     optional realized correctness per row (1/0, NaN where the label has not arrived).
+    Binary: the predicted class is positive when ``p >= threshold``, so a row's chance of being
+    right is p there and 1 - p otherwise (max(p, 1 - p) at the default 0.5).
     Returns ``estimated=True`` while any row is unlabeled.
     """
     p = np.asarray(probabilities, np.float64)
-    conf = np.maximum(p, 1.0 - p) if p.ndim == 1 else p.max(axis=1)
+    conf = np.where(p >= threshold, p, 1.0 - p) if p.ndim == 1 else p.max(axis=1)
     w = prepare(conf.shape[0], weights)
     known = np.zeros(conf.shape[0], bool) if correct is None else ~np.isnan(np.asarray(correct, np.float64))
     total = float(w.sum())

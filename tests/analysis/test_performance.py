@@ -210,3 +210,9 @@ def test_label_coverage_and_lag():
     t1 = np.array(["2026-01-01T01:00", "NaT", "2026-01-02T00:00"], dtype="datetime64[s]")
     lag = label_lag(t0, t1)
     assert lag.n == 2 and lag.max == 86400 and lag.p50 == pytest.approx((3600 + 86400) / 2)
+
+
+def test_expected_accuracy_follows_the_decision_threshold():
+    p = np.array([0.3, 0.6, 0.9])
+    assert expected_accuracy(p).value == pytest.approx((0.7 + 0.6 + 0.9) / 3)
+    assert expected_accuracy(p, threshold=0.2).value == pytest.approx((0.3 + 0.6 + 0.9) / 3)

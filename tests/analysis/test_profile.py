@@ -136,3 +136,11 @@ def test_window_summary_does_not_copy_finite_float64_input(data):
     before = x.copy()
     p.summarise(x)
     np.testing.assert_array_equal(x, before)  # input untouched
+
+
+def test_feature_kinds_from_the_declared_schema():
+    from analysis.drift import feature_kinds
+    from config.monitors import Feature
+    declared = [Feature(name="a", type="numeric"), Feature(name="b", type="categorical"),
+                Feature(name="c", type="text")]
+    assert feature_kinds(declared) == {"a": "numeric", "b": "categorical"}
