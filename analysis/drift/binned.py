@@ -49,6 +49,7 @@ def binned_result(
     """Run a binned statistic: ``effect(p_ref, p_cur)`` on bin proportions (missing bin
     included), p-value from the homogeneity test. ``value`` (default: the effect) may turn the
     effect into a different reported value, given the test statistic."""
+    ref.check_same_bins(cur)  # raises: summaries on different bins are not comparable
     ref_counts, cur_counts = ref.bin_counts, cur.bin_counts
     ref_total, cur_total = float(ref_counts.sum()), float(cur_counts.sum())
     n_eff_ref, n_eff_cur = ref.n_eff_all, cur.n_eff_all

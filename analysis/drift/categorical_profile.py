@@ -165,7 +165,8 @@ class CategoricalSummary:
         return out
 
     def check_same_bins(self, other: CategoricalSummary) -> None:
-        if self.categories != other.categories or self.known != other.known:
+        same_known = self.known is other.known or self.known == other.known  # `is`: windows share it
+        if self.categories != other.categories or not same_known:
             raise CategoryMismatchError("categorical summaries have different reference bins")
 
     # -- serialisation ---------------------------------------------------------------------

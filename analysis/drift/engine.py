@@ -111,17 +111,17 @@ def compute_drift_profiles(
         for name, summary in window.features.items()
         if name in reference.features and policy.drift_enabled(name)
     ]
-    return DriftReport(tuple(_decide(measured, policy)))
+    return DriftReport(tuple(_decide(measured, policy, registry)))
 
 
 def _measure(name: str, ref: Summary, cur: Summary, segment: str, policy: AnalysisPolicy,
              registry: Registry) -> _Measured:
     kind = ref.kind
-    results = {s: registry.get(s, kind).compute(ref, cur) for s in policy.statistics(name, kind)}
-    return _Measured(name, kind, segment, policy.method(name, kind), results, cur)
+    results = {s: registry.get(s, kind).compute(ref, cur) for s in policy.statistics(name, kind, registry)}
+    return _Measured(name, kind, segment, policy.method(name, kind, registry), results, cur)
 
 
-def _decide(measured: list[_Measured], policy: AnalysisPolicy) -> Iterable[FeatureDrift]:
+def _decide(measured: list[_Measured], policy: AnalysisPolicy, registry: Registry) -> Iterable[FeatureDrift]:
     # families: the alert methods together, every other statistic on its own
     families: dict[str, list[tuple[int, str]]] = {}
     for i, m in enumerate(measured):
@@ -133,7 +133,7 @@ def _decide(measured: list[_Measured], policy: AnalysisPolicy) -> Iterable[Featu
             tested = []
             for i, stat in members:
                 m = measured[i]
-                result, rule = m.results[stat], policy.rule(m.feature, m.kind, stat)
+                result, rule = m.results[stat], policy.rule(m.feature, m.kind, stat, registry)
                 if result.ok and result.p_value is not None and \
                         min(result.n_eff_reference, result.n_eff_current) >= rule.min_n:
                     tested.append((i, stat))
@@ -143,7 +143,7 @@ def _decide(measured: list[_Measured], policy: AnalysisPolicy) -> Iterable[Featu
                 adjusted.update(zip(tested, fdr.adjusted.tolist()))
     for i, m in enumerate(measured):
         decisions = {
-            stat: decide(result, policy.rule(m.feature, m.kind, stat), adjusted.get((i, stat)))
+            stat: decide(result, policy.rule(m.feature, m.kind, stat, registry), adjusted.get((i, stat)))
             for stat, result in m.results.items()
         }
         yield FeatureDrift(m.feature, m.kind, m.segment, m.method, MappingProxyType(m.results),

@@ -170,6 +170,8 @@ class NumericSummary:
             float(np.fmin(self.min, other.min)), float(np.fmax(self.max, other.max)))
 
     def check_same_bins(self, other: NumericSummary) -> None:
+        if self.grid is other.grid and self.edges is other.edges:
+            return
         if not (np.array_equal(self.grid, other.grid) and np.array_equal(self.edges, other.edges)):
             raise GridMismatchError("numeric summaries were binned on different reference grids")
 

@@ -32,14 +32,16 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _registry() -> Any:
+def _registry(registry: Any = None) -> Any:
+    if registry is not None:
+        return registry
     from analysis.drift import REGISTRY  # imported late: the registry fills on package import
 
     return REGISTRY
 
 
-def _check_name(name: str, kind: str | None = None) -> str:
-    names = _registry().names(kind)
+def _check_name(name: str, kind: str | None = None, registry: Any = None) -> str:
+    names = _registry(registry).names(kind)
     if name not in names:
         raise ValueError(f"unknown {kind + ' ' if kind else ''}statistic {name!r}; known: {', '.join(names)}")
     return name
@@ -149,24 +151,25 @@ class AnalysisPolicy(_Frozen):
     def drift_enabled(self, feature: str) -> bool:
         return self._override(feature).drift
 
-    def method(self, feature: str, kind: str) -> str:
+    def method(self, feature: str, kind: str, registry: Any = None) -> str:
         """The statistic whose decision is the feature's drift alert.
 
         Raises ValueError when a per-feature method does not exist for the feature's kind."""
         chosen = self._override(feature).method
         if chosen is None:
             return self.drift.numeric_method if kind == "numeric" else self.drift.categorical_method
-        return _check_name(chosen, kind)
+        return _check_name(chosen, kind, registry)
 
-    def statistics(self, feature: str, kind: str) -> tuple[str, ...]:
+    def statistics(self, feature: str, kind: str, registry: Any = None) -> tuple[str, ...]:
         """Statistics to compute for the feature: the configured list (those that exist for the
-        kind) or all registered ones, the alert method always included, in registry order."""
-        names = _registry().names(kind)
+        kind) or all registered ones, the alert method always included, in registry order.
+        ``registry`` defaults to the service's (analysis.drift.REGISTRY)."""
+        names = _registry(registry).names(kind)
         wanted = set(names if self.drift.statistics is None else self.drift.statistics)
-        wanted.add(self.method(feature, kind))
+        wanted.add(self.method(feature, kind, registry))
         return tuple(n for n in names if n in wanted)
 
-    def rule(self, feature: str, kind: str, statistic: str) -> DecisionRule:
+    def rule(self, feature: str, kind: str, statistic: str, registry: Any = None) -> DecisionRule:
         """Decision rule: per-feature override, else the model's drift settings, else the
         statistic's registered default threshold."""
         override = self._override(feature)
@@ -175,7 +178,7 @@ class AnalysisPolicy(_Frozen):
         elif statistic in self.drift.thresholds:
             threshold = self.drift.thresholds[statistic]
         else:
-            threshold = _registry().get(statistic, kind).default_threshold
+            threshold = _registry(registry).get(statistic, kind).default_threshold
         return DecisionRule(
             threshold=threshold,
             alpha=self.drift.alpha if override.alpha is None else override.alpha,

@@ -103,3 +103,28 @@ def test_detects_a_tenth_of_a_std_shift_at_10k(reference):
     windows = 150
     hits = sum(compute_drift(reference, window(rng, 10_000, shift=0.1)).get("a").drift for _ in range(windows))
     assert hits / windows >= 0.95
+
+
+def test_a_newly_registered_statistic_is_computed_and_decided():
+    from types import MappingProxyType
+
+    from analysis.drift import REGISTRY, Registry, StatResult, Status
+    registry = Registry()  # the test's own registry; the service's stays untouched
+    builtin = REGISTRY.get("wasserstein_norm", "numeric")
+    registry.register("wasserstein_norm", kind="numeric", value_range=builtin.value_range,
+                      default_threshold=builtin.default_threshold, test="ks", description="")(builtin.compute)
+
+    @registry.register("mean_shift", kind="numeric", value_range=(0, float("inf")), default_threshold=0.5,
+                       test=None, description="|mean difference| in reference stds")
+    def mean_shift(ref, cur):
+        value = abs(cur.mean - ref.mean) / ref.std
+        return StatResult("mean_shift", "numeric", value, value, None, Status.ok, ref.rows, cur.rows,
+                          ref.n_eff, cur.n_eff, MappingProxyType({}))
+
+    rng = np.random.default_rng(8)
+    reference = fit_profile({"a": rng.normal(size=5000)}, {"a": "numeric"})
+    report = compute_drift(reference, {"a": rng.normal(1.0, size=2000)}, registry=registry)
+    feature = report.get("a")
+    assert set(feature.results) == {"mean_shift", "wasserstein_norm"}
+    assert feature.decisions["mean_shift"].status is DecisionStatus.drift
+    assert "mean_shift" not in REGISTRY.names()
