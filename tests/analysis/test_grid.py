@@ -2,13 +2,8 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from analysis.drift.grid import GridLocator
-
-FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
 
 
 @pytest.mark.parametrize("name, sample", [
@@ -35,11 +30,3 @@ def test_uses_guide_table_for_ordinary_data_and_falls_back_for_heavy_tails():
     heavy = np.unique(np.quantile(rng.lognormal(0, 3, size=10_000), np.linspace(0, 1, 201)))
     assert GridLocator(normal).uses_guide_table
     assert not GridLocator(heavy).uses_guide_table
-
-
-@settings(max_examples=200, deadline=None)
-@given(grid=hnp.arrays(np.float64, st.integers(0, 40), elements=FINITE, unique=True),
-       x=hnp.arrays(np.float64, st.integers(0, 60), elements=FINITE))
-def test_property_equals_searchsorted(grid, x):
-    grid = np.sort(grid)
-    assert np.array_equal(GridLocator(grid).locate(x), np.searchsorted(grid, x, side="left"))
