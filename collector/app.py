@@ -11,11 +11,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from collector import routes_health, routes_ingest, routes_read, routes_references
+from collector import routes_health, routes_ingest, routes_read, routes_references, routes_silences
 from collector.auth import TokenCache
 from collector.codecs import ModelCodec, build_codec
 from collector.errors import DATABASE_DOWN, ContainUnexpectedErrors, install_error_handlers
 from collector.metrics import RequestTimer, create_metrics
+from collector.metrics_slo import SloMetricsCollector
 from collector.openapi import install_openapi
 from collector.state import CollectorState
 from config.loader import load_monitors
@@ -44,6 +45,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
         monitors = load_monitors(settings.config)
     pii_key = settings.pii_key.get_secret_value().encode("utf-8") if settings.pii_key else None
     metrics = create_metrics()
+    metrics.registry.register(SloMetricsCollector(engine))
     state = CollectorState(
         settings=settings, engine=engine, monitors=monitors, codecs=_codecs(monitors, pii_key),
         metrics=metrics, tokens=TokenCache(TOKEN_CACHE_TTL_SECONDS), owns_engine=owns_engine,
@@ -65,7 +67,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
     app.state.collector = state
     app.state.metrics = metrics
     install_error_handlers(app, settings.retry_after_seconds)
-    for module in (routes_health, routes_ingest, routes_read, routes_references):
+    for module in (routes_health, routes_ingest, routes_read, routes_references, routes_silences):
         app.include_router(module.router)
     install_openapi(app)
     # The timer is added last, so it is outermost and also times the 500s answered inside.
