@@ -20,6 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
+from alerts.prom_names import METRIC_NAMES
 from collector.errors import DATABASE_DOWN
 from store.alert_reads import latest_drift_scores, latest_slo_status
 
@@ -27,18 +28,6 @@ __all__ = ["METRIC_NAMES", "SloMetricsCollector"]
 
 logger = logging.getLogger("modelwatch.collector")
 
-METRIC_NAMES = {
-    "sli": "modelwatch_slo_sli_ratio",
-    "objective": "modelwatch_slo_objective_ratio",
-    "burn": "modelwatch_slo_burn_rate",
-    "budget": "modelwatch_slo_error_budget_remaining_ratio",
-    "exhaustion": "modelwatch_slo_time_to_exhaustion_seconds",
-    "coverage": "modelwatch_slo_label_coverage_ratio",
-    "firing": "modelwatch_slo_alert_firing",
-    "evaluated": "modelwatch_slo_evaluated_timestamp_seconds",
-    "drift": "modelwatch_drift_score",
-    "drifted": "modelwatch_drift_detected",
-}
 DRIFT_LOOKBACK = timedelta(days=2)
 
 

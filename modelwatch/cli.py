@@ -230,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", default="cli", help="a label to recognise the token by")
     _add_db_flags(create)
     create.set_defaults(func=cmd_token_create)
+
+    from modelwatch.cli_alerts import add_alert_commands  # argparse only; services load per command
+
+    add_alert_commands(sub, _add_db_flags)
     return parser
 
 
