@@ -1,0 +1,54 @@
+"""Late labels: which predictions got labels since the last scan, and the per-model watermark.
+
+The scan reads labels by ``received_at`` (indexed with the model, see store/schema_scheduler.py)
+and joins them to their predictions for the prediction time, which says the window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from store import schema
+from store.analysis_reads import epoch_seconds
+from store.schema_scheduler import analysis_label_scans as S
+
+
+def scanned_until(engine: Engine, model: str) -> datetime | None:
+    """Labels received up to this time were scanned for ``model`` (None: never)."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(S.c.scanned_until).where(S.c.model == model)).scalar_one_or_none()
+
+
+def advance_scan(engine: Engine, model: str, until: datetime) -> None:
+    """Move the watermark forward to ``until`` (never back: a slower replica cannot rewind it)."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(S).values(model=model, scanned_until=until)
+    stmt = stmt.on_conflict_do_update(index_elements=[S.c.model], set_={"scanned_until": until},
+                                      where=S.c.scanned_until < until)
+    with engine.begin() as conn:
+        conn.execute(stmt)
+
+
+def labels_received(engine: Engine, model: str, after: datetime, until: datetime,
+                    predictions_since: datetime) -> tuple[np.ndarray, np.ndarray]:
+    """(prediction time, label received_at), both epoch seconds, for labels of ``model``
+    received in ``(after, until]`` whose prediction is not older than ``predictions_since``."""
+    p, lb = schema.predictions, schema.labels
+    dialect = engine.dialect.name
+    query = (
+        sa.select(epoch_seconds(p.c.time, dialect), epoch_seconds(lb.c.received_at, dialect))
+        .join(p, sa.and_(p.c.model == lb.c.model, p.c.prediction_id == lb.c.prediction_id))
+        .where(lb.c.model == model, lb.c.received_at > after, lb.c.received_at <= until,
+               p.c.model == model, p.c.time >= predictions_since)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if not rows:
+        return np.empty(0), np.empty(0)
+    times, received = zip(*rows)
+    return np.asarray(times, np.float64), np.asarray(received, np.float64)

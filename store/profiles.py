@@ -1,0 +1,57 @@
+"""Stored reference profiles: ``references.profile`` and the raw rows it is fitted from once.
+
+The fitting itself is analysis's (analysis/jobs/profiles.py); here are the reads and the
+conditional write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from store import schema
+
+
+@dataclass(frozen=True)
+class StoredReference:
+    id: int
+    model: str
+    name: str
+    sha256: str
+    n_rows: int
+    profile: dict[str, Any] | None  # the stored profile document, None until fitted
+
+
+def stored_reference(engine: Engine, model: str, name: str = "default",
+                     with_profile: bool = True) -> StoredReference | None:
+    """The reference ``name`` of ``model`` (with its stored profile document unless
+    ``with_profile`` is False: the document can be large), or None."""
+    refs = schema.references
+    profile = refs.c.profile if with_profile else sa.null()
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(refs.c.id, refs.c.sha256, refs.c.n_rows, profile.label("profile"))
+                           .where(refs.c.model == model, refs.c.name == name)).first()
+    if row is None:
+        return None
+    return StoredReference(row.id, model, name, row.sha256, row.n_rows, row.profile)
+
+
+def reference_feature_documents(engine: Engine, reference_id: int) -> list[dict[str, Any]]:
+    """The feature documents of a reference's rows, in upload order."""
+    rows = schema.reference_rows
+    with engine.connect() as conn:
+        return list(conn.execute(sa.select(rows.c.features).where(rows.c.reference_id == reference_id)
+                                 .order_by(rows.c.row)).scalars())
+
+
+def store_profile(engine: Engine, reference: StoredReference, document: dict[str, Any]) -> bool:
+    """Save ``document`` as the reference's profile unless the reference was replaced since it
+    was read (sha256 changed); returns whether it was saved."""
+    refs = schema.references
+    with engine.begin() as conn:
+        result = conn.execute(refs.update().where(refs.c.id == reference.id, refs.c.sha256 == reference.sha256)
+                              .values(profile=document))
+    return bool(result.rowcount)
