@@ -186,16 +186,23 @@ def cmd_collector(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
-    """Everything on one machine: today the collector with its store; the scheduler, shadow
+    """Everything on one machine: the collector with its store and the analysis scheduler (a
+    background thread of this process, stopped after the collector on Ctrl-C); the shadow
     runner and dashboard join here as they are built."""
     settings = _settings(args)
     engine = _open_store(settings)
     from store.tokens import list_tokens
 
+    from modelwatch.cli_analysis import start_background_scheduler
+
     if not list_tokens(engine):
         print("no API tokens yet: create one with  modelwatch token create --scope ingest", file=sys.stderr)
     engine.dispose()
-    _serve_collector(settings)
+    stop_scheduler = start_background_scheduler(settings, _load_monitors_or_exit(settings))
+    try:
+        _serve_collector(settings)
+    finally:
+        stop_scheduler()
     return 0
 
 
@@ -234,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelwatch.cli_alerts import add_alert_commands  # argparse only; services load per command
 
     add_alert_commands(sub, _add_db_flags)
+    from modelwatch.cli_analysis import add_analysis_commands
+
+    add_analysis_commands(sub, _add_db_flags)
     return parser
 
 

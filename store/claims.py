@@ -105,12 +105,12 @@ def claim_label_refresh(engine: Engine, model: str, start: datetime, end: dateti
 
 
 def complete(conn: Connection, model: str, start: datetime, end: datetime, owner: str, now: datetime, *,
-             n_rows: int, weight: float, n_labels: int, labels_checked_at: datetime) -> bool:
+             n_rows: int, weight: float, n_labels: int | None, labels_checked_at: datetime | None) -> bool:
     """Mark the claim done, inside the caller's transaction; False when ``owner`` lost it (the
-    caller must roll back)."""
+    caller must roll back). Label fields None (a run without performance): left as they were."""
+    labels = {} if labels_checked_at is None else {"n_labels": n_labels, "labels_checked_at": labels_checked_at}
     result = conn.execute(W.update().where(_key(model, start, end), W.c.owner == owner, W.c.status == RUNNING).values(
-        status=DONE, finished_at=now, lease_until=None, error=None, n_rows=n_rows, weight=weight,
-        n_labels=n_labels, labels_checked_at=labels_checked_at))
+        status=DONE, finished_at=now, lease_until=None, error=None, n_rows=n_rows, weight=weight, **labels))
     return result.rowcount == 1
 
 

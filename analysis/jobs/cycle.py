@@ -66,6 +66,8 @@ def analyse_model(ctx: RunContext, model: Model, analysis: ModelAnalysis, now: d
         states = claims.window_states(ctx.engine, model.name, since, now)
         history = {s.start: s.weight for s in states.values() if s.status == claims.DONE and s.weight is not None}
         for window in due:
+            if ctx.stop.is_set():
+                return outcomes
             if not _takeable(states.get((window.start, window.end)), ctx.clock(), ctx.max_attempts):
                 continue
             if not claims.claim_window(ctx.engine, model.name, window.start, window.end, ctx.owner, ctx.clock(),
@@ -75,7 +77,8 @@ def analyse_model(ctx: RunContext, model: Model, analysis: ModelAnalysis, now: d
             outcomes.append(outcome)
             if outcome.status == "done":
                 history[window.start] = outcome.weight
-    outcomes.extend(refresh_late_labels(ctx, model, analysis, now))
+    if not ctx.stop.is_set():
+        outcomes.extend(refresh_late_labels(ctx, model, analysis, now))
     return outcomes
 
 
@@ -92,7 +95,8 @@ def run_cycle(ctx: RunContext, monitors: Monitors, now: datetime | None = None, 
     def one(model: Model) -> list[WindowOutcome] | None:
         try:
             analysis = model_analysis(model)
-            if not analysis.schedule.enabled or (cadence is not None and not cadence.due(model.name, now)):
+            if ctx.stop.is_set() or not analysis.schedule.enabled or \
+                    (cadence is not None and not cadence.due(model.name, now)):
                 skipped.append(model.name)
                 return []
             if cadence is not None:
@@ -112,7 +116,7 @@ def run_cycle(ctx: RunContext, monitors: Monitors, now: datetime | None = None, 
             failed.append(model.name)
         else:
             outcomes.extend(result)
-    if alerts:
+    if alerts and not ctx.stop.is_set():
         run_alerts(ctx, monitors, now)
     return CycleReport(now, tuple(outcomes), tuple(failed), tuple(skipped))
 

@@ -7,6 +7,7 @@ lease ran out and another scheduler took the window), everything rolls back.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from analysis.jobs.compute import compute_window
 from analysis.jobs.profiles import ProfileCache
 from analysis.jobs.quality_job import expected_volume
-from analysis.jobs.results import DRIFT, KINDS, WINDOW_METRIC, ResultRow
+from analysis.jobs.results import DRIFT, KINDS, PERFORMANCE, WINDOW_METRIC, ResultRow
 from analysis.jobs.schedule import ModelAnalysis, Window
 from config.monitors import Model
 from store import claims
@@ -45,6 +46,7 @@ class RunContext:
     # clock skew between collectors and schedulers): they send the window back once more.
     label_margin: timedelta = timedelta(seconds=60)
     clock: Callable[[], datetime] = utc_now
+    stop: threading.Event = field(default_factory=threading.Event)  # set: finish the window, start no other
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
     try:
         checked_at = ctx.clock() - ctx.label_margin
         reference = ctx.profiles.get(ctx.engine, model, analysis.policy.profile, analysis.schedule.reference) \
-            if set(kinds) - {"performance"} else None
+            if set(kinds) - {PERFORMANCE} else None
         data = read_window(ctx.engine, model, window.start, window.end)
         t1 = time.perf_counter()
         expected = expected_volume(history or {}, window.start, analysis.schedule.window)
@@ -95,7 +97,7 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
                                        [asdict(r) for r in rows], now)
             if not claims.complete(conn, model.name, window.start, window.end, ctx.owner, now, n_rows=data.n,
                                    weight=data.total_weight, n_labels=int(data.labeled.sum()),
-                                   labels_checked_at=checked_at):
+                                   labels_checked_at=checked_at if PERFORMANCE in kinds else None):
                 raise ClaimLost(f"window {window} of model {model.name} was taken over")
         t3 = time.perf_counter()
     except ClaimLost as exc:
