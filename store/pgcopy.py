@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -27,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
 from store import schema, writes
-from store.records import LabelRow, PredictionRow, WriteResult
+from store.records import LabelRow, PredictionColumns, WriteResult
 
 _COPY_SUPPORTED = "modelwatch.copy_supported"
 JSONB_VERSION = b"\x01"
@@ -155,41 +157,56 @@ LABEL_COLUMNS = ("time", "model", "prediction_id", "label", "label_value", "rece
 LABEL_TYPES = ("timestamptz", "text", "text", "text", "float8", "timestamptz")
 
 
-def prediction_records(rows: Sequence[PredictionRow], received_at: datetime) -> list[tuple[Any, ...]]:
-    """Rows as COPY fields, in PREDICTION_COLUMNS order. Raises ValueError for a naive time."""
-    features = document_field(schema.predictions.c.features)
-    probabilities = document_field(schema.predictions.c.probabilities)
-    slices = document_field(schema.predictions.c.slices)
-    return [
-        (_utc(r.time), r.model, r.version, r.prediction_id, features(r.features), r.prediction,
-         r.prediction_value, r.score, probabilities(r.probabilities), r.latency_ms, r.error,
-         slices(r.slices), r.weight, received_at)
-        for r in rows
-    ]
+def _aware(times: list[datetime]) -> list[datetime]:
+    if None in map(_tzinfo, times):
+        raise ValueError("naive datetime: modelwatch stores aware UTC times only")
+    return times
+
+
+_tzinfo = attrgetter("tzinfo")
+
+
+def _documents(column: sa.Column[Any], values: list[Any]) -> list[bytes | None]:
+    encode = document_field(column)
+    return [None if v is None else encode(v) for v in values]
+
+
+def prediction_records(batch: PredictionColumns, received_at: datetime) -> list[tuple[Any, ...]]:
+    """Rows as COPY fields, in PREDICTION_COLUMNS order. Raises ValueError for a naive time.
+
+    Built column by column and zipped (in C): no per-row Python work but the JSON encoding.
+    """
+    return list(zip(
+        _aware(batch.time), batch.model, batch.version, batch.prediction_id,
+        _documents(schema.predictions.c.features, batch.features), batch.prediction,
+        batch.prediction_value, batch.score, _documents(schema.predictions.c.probabilities, batch.probabilities),
+        batch.latency_ms, batch.error, _documents(schema.predictions.c.slices, batch.slices), batch.weight,
+        repeat(received_at, len(batch)),
+    ))
 
 
 def label_records(rows: Sequence[LabelRow], received_at: datetime) -> list[tuple[Any, ...]]:
     return [(_utc(r.time), r.model, r.prediction_id, r.label, r.label_value, received_at) for r in rows]
 
 
-def copy_predictions(engine: Engine, rows: Sequence[PredictionRow]) -> WriteResult:
+def copy_predictions(engine: Engine, batch: PredictionColumns) -> WriteResult:
     """Store predictions once each by binary COPY, committed before returning.
 
     Raises ValueError for a naive timestamp, and SQLAlchemy's DBAPIError subclasses like the
     INSERT path does: DataError for a row the server rejects (the whole batch is rolled back),
     OperationalError when the server is unreachable or goes away mid-batch.
     """
-    if not rows:
+    if not len(batch):
         return WriteResult(0, 0)
     received_at = datetime.now(timezone.utc)
     with engine.begin() as conn:
         if supports_copy(conn):
             inserted = _copy_rows_as_sqlalchemy(conn, schema.predictions.name, PREDICTION_COLUMNS,
-                                                PREDICTION_TYPES, prediction_records(rows, received_at))
+                                                PREDICTION_TYPES, prediction_records(batch, received_at))
         else:
             inserted = writes.insert_ignoring_duplicates(
-                conn, schema.predictions, writes.prediction_dicts(rows, received_at))
-    return WriteResult(inserted, len(rows) - inserted)
+                conn, schema.predictions, writes.prediction_dicts(batch, received_at))
+    return WriteResult(inserted, len(batch) - inserted)
 
 
 def copy_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:

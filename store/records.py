@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +24,45 @@ class PredictionRow(msgspec.Struct, kw_only=True):
     error: str | None = None
     slices: dict[str, str] | None = None
     weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionColumns:
+    """A batch of predictions as parallel columns, one list per ``predictions`` column, all of
+    the same length: the shape COPY consumes, so the collector builds it without a per-row object.
+
+    ``features`` holds JSON objects: dicts, or msgspec Structs (stored as msgspec encodes them,
+    with their field renames; a field set to ``msgspec.UNSET`` is left out).
+    """
+
+    time: list[datetime]
+    model: list[str]
+    version: list[str]
+    prediction_id: list[str]
+    features: list[Any]
+    prediction: list[str | None]
+    prediction_value: list[float | None]
+    score: list[float | None]
+    probabilities: list[dict[str, float] | None]
+    latency_ms: list[float | None]
+    error: list[str | None]
+    slices: list[dict[str, str | None] | None]
+    weight: list[float]
+
+    def __len__(self) -> int:
+        return len(self.prediction_id)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[PredictionRow]) -> PredictionColumns:
+        """The same predictions, column by column."""
+        return cls(*([getattr(r, name) for r in rows] for name in PREDICTION_FIELDS))
+
+
+# Column order of PredictionColumns (and of PredictionRow's fields).
+PREDICTION_FIELDS: tuple[str, ...] = (
+    "time", "model", "version", "prediction_id", "features", "prediction", "prediction_value",
+    "score", "probabilities", "latency_ms", "error", "slices", "weight",
+)
 
 
 class LabelRow(msgspec.Struct, kw_only=True):

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from store import schema
-from store.records import CounterRow, LabelRow, PredictionRow, WriteResult
+from store.records import PREDICTION_FIELDS, CounterRow, LabelRow, PredictionColumns, PredictionRow, WriteResult
 
 
 def _now() -> datetime:
@@ -39,16 +40,12 @@ def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dic
 _insert_ignoring_duplicates = insert_ignoring_duplicates
 
 
-def prediction_dicts(rows: Sequence[PredictionRow], received_at: datetime) -> list[dict[str, Any]]:
-    return [
-        {
-            "time": r.time, "model": r.model, "version": r.version, "prediction_id": r.prediction_id,
-            "features": r.features, "prediction": r.prediction, "prediction_value": r.prediction_value,
-            "score": r.score, "probabilities": r.probabilities, "latency_ms": r.latency_ms,
-            "error": r.error, "slices": r.slices, "weight": r.weight, "received_at": received_at,
-        }
-        for r in rows
-    ]
+def prediction_dicts(batch: PredictionColumns, received_at: datetime) -> list[dict[str, Any]]:
+    """INSERT parameters; features that are msgspec Structs become plain dicts for the JSON type."""
+    features = [f if f.__class__ is dict else msgspec.to_builtins(f) for f in batch.features]
+    columns = [getattr(batch, name) for name in PREDICTION_FIELDS]
+    columns[PREDICTION_FIELDS.index("features")] = features
+    return [{**dict(zip(PREDICTION_FIELDS, values)), "received_at": received_at} for values in zip(*columns)]
 
 
 def label_dicts(rows: Sequence[LabelRow], received_at: datetime) -> list[dict[str, Any]]:
@@ -59,18 +56,20 @@ def label_dicts(rows: Sequence[LabelRow], received_at: datetime) -> list[dict[st
     ]
 
 
-def write_predictions(engine: Engine, rows: Sequence[PredictionRow]) -> WriteResult:
-    """Store predictions once each; a (model, prediction_id, time) already stored is a duplicate."""
-    if not rows:
+def write_predictions(engine: Engine, rows: Sequence[PredictionRow] | PredictionColumns) -> WriteResult:
+    """Store predictions (rows, or a batch as columns) once each; a (model, prediction_id, time)
+    already stored is a duplicate. Raises ValueError for a naive time."""
+    batch = rows if isinstance(rows, PredictionColumns) else PredictionColumns.from_rows(rows)
+    if not len(batch):
         return WriteResult(0, 0)
     if engine.dialect.name == "postgresql":
         # Binary COPY, or INSERT on servers that cannot COPY (PGlite): decided in store.pgcopy.
         from store.pgcopy import copy_predictions
 
-        return copy_predictions(engine, rows)
+        return copy_predictions(engine, batch)
     with engine.begin() as conn:
-        inserted = insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(rows, _now()))
-    return WriteResult(inserted, len(rows) - inserted)
+        inserted = insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(batch, _now()))
+    return WriteResult(inserted, len(batch) - inserted)
 
 
 def write_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:

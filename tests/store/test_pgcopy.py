@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from store import pgcopy, schema
-from store.records import PredictionRow
+from store.records import PredictionColumns, PredictionRow
 
 pytestmark = pytest.mark.postgres
 
@@ -21,7 +21,7 @@ RECEIVED = T0 + timedelta(minutes=1)
 def records(ids: range) -> list[tuple[object, ...]]:
     rows = [PredictionRow(time=T0 + timedelta(seconds=i), model="m", version="v1", prediction_id=f"p{i}",
                           features={"x": float(i), "c": "a"}, slices={"region": "eu"}) for i in ids]
-    return pgcopy.prediction_records(rows, RECEIVED)
+    return pgcopy.prediction_records(PredictionColumns.from_rows(rows), RECEIVED)
 
 
 def copy(conn: Connection, ids: range) -> int:

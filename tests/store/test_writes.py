@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import msgspec
 import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from store import schema
-from store.records import CounterRow, LabelRow, PredictionRow, WriteResult
+from store.records import CounterRow, LabelRow, PredictionColumns, PredictionRow, WriteResult
 from store.writes import note_versions, write_counters, write_labels, write_predictions
 
 T0 = datetime(2024, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -180,3 +182,33 @@ def test_empty_batches_write_nothing(engine: Engine) -> None:
     assert write_predictions(engine, []) == WriteResult(0, 0)
     assert write_labels(engine, []) == WriteResult(0, 0)
     assert write_counters(engine, []) == WriteResult(0, 0)
+
+
+Features = msgspec.defstruct("Features", [("f0", float | None, None), ("f1", str | None, None)],
+                             rename={"f0": "amount", "f1": "e-mail"}, kw_only=True, gc=False)
+
+
+def test_a_batch_as_columns_with_struct_features(engine: Engine) -> None:
+    # What the collector hands over: columns, and features as decoded msgspec Structs, stored
+    # under their feature names; a field set to UNSET (a dropped PII field) is left out.
+    dropped = Features(f0=2.5, f1="x")
+    dropped.f1 = msgspec.UNSET
+    rows = [prediction(1, features=Features(f0=1.5)), prediction(2, features=dropped)]
+    batch = PredictionColumns.from_rows(rows)
+    assert len(batch) == 2 and batch.prediction_id == ["p-1", "p-2"]
+    assert write_predictions(engine, batch) == WriteResult(2, 0)
+    assert write_predictions(engine, batch) == WriteResult(0, 2)
+    stored = stored_predictions(engine)
+    documents = {k: v["features"] if isinstance(v["features"], dict) else json.loads(v["features"])
+                 for k, v in stored.items()}
+    assert documents == {"p-1": {"amount": 1.5, "e-mail": None}, "p-2": {"amount": 2.5}}
+    assert stored["p-2"]["score"] == 0.75 and stored["p-2"]["weight"] == 2.0
+
+
+def test_columns_and_rows_store_the_same(engine: Engine) -> None:
+    rows = [prediction(i, error="e" if i % 2 else None, slices={"k": "v"} if i % 3 else None) for i in range(6)]
+    write_predictions(engine, PredictionColumns.from_rows(rows[:3]))
+    write_predictions(engine, rows[3:])
+    stored = stored_predictions(engine)
+    assert [(stored[r.prediction_id]["error"], stored[r.prediction_id]["slices"]) for r in rows] == [
+        (r.error, r.slices) for r in rows]
