@@ -17,6 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from collector.redaction import Redactor
+from collector.rows import StructAccess
 from collector.wire import NonNegative, PredictionId, Timestamp, Version
 from config.monitors import FeatureType, Model, Task
 
@@ -37,6 +38,7 @@ class ModelCodec:
     model: Model
     feature_names: tuple[str, ...]
     categorical: tuple[str, ...]  # feature names whose values are normalised to text
+    feature_access: StructAccess  # feature name -> attribute of the decoded features Struct
     classifier: bool
     prediction_type: type
     label_type: type
@@ -95,6 +97,7 @@ def build_codec(model: Model, tag: str, pii_key: bytes | None) -> ModelCodec:
         model=model,
         feature_names=tuple(f.name for f in model.features),
         categorical=tuple(f.name for f in model.features if f.type is FeatureType.categorical),
+        feature_access=StructAccess({f.name: f"f{i}" for i, f in enumerate(model.features)}),
         classifier=model.task is not Task.regression,
         prediction_type=prediction_type,
         label_type=label_type,

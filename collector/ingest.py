@@ -7,14 +7,14 @@ before returning, so every acknowledged row is durable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import msgspec
 
-from collector import decode, validate
+from collector import decode, nul, validate
 from collector.body import JSON
 from collector.errors import CollectorError, Problem
 from collector.state import CollectorState
@@ -90,6 +90,8 @@ def rejection_reason(problem: Problem) -> str:
         return "missing"
     if "non-finite" in problem.error:
         return "non_finite"
+    if problem.error in (nul.NUL_VALUE, nul.NUL_KEY):
+        return "nul"
     if problem.error.startswith("invalid JSON"):
         return "invalid_json"
     if problem.field in ("timestamp", "minute", "version"):
@@ -115,7 +117,7 @@ def _redacted(problems: list[Problem], redact: Any) -> list[Problem]:
 
 
 def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded: decode.Decoded,
-            rows: list[Any], write: Any, redact: Any) -> Outcome:
+            rows: Sized, write: Any, redact: Any) -> Outcome:
     problems = _redacted(decoded.problems, redact)
     if problems:
         reasons: dict[str, int] = {}
@@ -141,11 +143,13 @@ def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded
 def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
     envelope, slow = _envelope(body, fmt, query, "predictions")
     codec = state.codec(envelope.model)
+    nul.check_envelope(envelope, ("version",))
     decoded = _records(envelope, slow, body, fmt, codec.prediction, codec.predictions, codec.prediction_type,
                        state.settings.max_records_per_batch)
+    nul.reject_records_with_nul(decoded, body)
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
-    rows, versions = validate.prediction_rows(codec, decoded, envelope.version, bounds)
+    rows, versions = validate.prediction_columns(codec, decoded, envelope.version, bounds)
     if rows and not (decoded.problems and envelope.all_or_nothing):
         state.note_versions(codec.model.name, versions, now)
     return _finish(state, "predictions", codec.model.name, envelope, decoded, rows, write_predictions,
@@ -157,6 +161,7 @@ def ingest_labels(state: CollectorState, body: bytes, fmt: str, query: Mapping[s
     codec = state.codec(envelope.model)
     decoded = _records(envelope, slow, body, fmt, codec.label, codec.labels, codec.label_type,
                        state.settings.max_records_per_batch)
+    nul.reject_records_with_nul(decoded, body)
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
     rows = validate.label_rows(codec, decoded, bounds)
@@ -166,6 +171,7 @@ def ingest_labels(state: CollectorState, body: bytes, fmt: str, query: Mapping[s
 def ingest_counters(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
     envelope, slow = _envelope(body, fmt, query, "counters")
     codec = state.codec(envelope.model)
+    nul.check_envelope(envelope, ("version", "batch_id", "dropped"))
     bad_bounds = validate.check_bounds(envelope.bounds_ms)
     if bad_bounds is not None:
         raise CollectorError(422, "invalid request body", [bad_bounds])

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from collector.rows import ABSENT, DICTS, RowAccess
 from config.monitors import FeatureType, Model
 from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_record, redact_text
 
@@ -69,42 +70,41 @@ class Redactor:
             self._clean.add(value)
         return redacted
 
-    def _apply_action(self, rows: Sequence[dict[str, Any]], name: str) -> None:
+    def _apply_action(self, rows: Sequence[Any], name: str, access: RowAccess) -> None:
         hashing = self.policy.fields[name] == "hash" and self.policy.hash_key is not None
         memo: dict[Any, dict[str, Any]] = {}
         for row in rows:
-            if name not in row:
+            value = access.get(row, name)
+            if value is ABSENT:
                 continue
-            value = row[name]
             if hashing and value.__class__ is str and _HASHED.fullmatch(value):
                 continue  # hashed by the SDK already
             out = memo.get(value)
             if out is None:
                 out = memo[value] = redact_record({name: value}, self.policy)
-            if name in out:
-                row[name] = out[name]
-            else:
-                del row[name]
+            access.put(row, name, out.get(name, ABSENT))
 
-    def _scan_column(self, rows: Sequence[dict[str, Any]], name: str) -> None:
+    def _scan_column(self, rows: Sequence[Any], name: str, access: RowAccess) -> None:
         changed: dict[str, str] = {}
-        for value in {row[name] for row in rows}:
+        get = access.getter(name)
+        for value in set(map(get, rows)):  # categorical values repeat: each distinct one once
             if value.__class__ is str:
-                redacted = self.text(value)  # type: ignore[arg-type]
+                redacted = self.text(value)
                 if redacted != value:
-                    changed[value] = redacted  # type: ignore[index]
+                    changed[value] = redacted
         if changed:
             for row in rows:
-                value = row.get(name)
+                value = get(row)
                 if value.__class__ is str and value in changed:
-                    row[name] = changed[value]
+                    access.put(row, name, changed[value])
 
-    def features(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Redact a batch of feature dicts (or flat reference rows) in place."""
+    def features(self, rows: Sequence[Any], access: RowAccess = DICTS) -> None:
+        """Redact a batch of feature rows in place: dicts (flat reference rows too) or, with a
+        StructAccess, decoded msgspec Structs."""
         for name in self._feature_actions:
-            self._apply_action(rows, name)
+            self._apply_action(rows, name, access)
         for name in self._scanned:
-            self._scan_column(rows, name)
+            self._scan_column(rows, name, access)
 
     def slices(self, rows: Sequence[dict[str, Any]]) -> None:
         """Redact a batch of slice-tag dicts in place: the policy's actions on the keys it
@@ -112,7 +112,7 @@ class Redactor:
         for name in self._slice_actions:
             holders = [row for row in rows if name in row]
             if holders:
-                self._apply_action(holders, name)
+                self._apply_action(holders, name, DICTS)
         if not self._detectors:
             return
         memo: dict[tuple[str, str], str] = {}

@@ -1,23 +1,25 @@
 """Checks msgspec cannot express, and the turn from decoded records into store rows.
 
-Runs once per row, so the loops are written for CPython: locals instead of attribute lookups,
-no per-row helper calls on the common path. Out-of-range numbers and undeclared categories are
+Runs once per row, so the work is done column by column where it can be (``map`` and
+``attrgetter`` loop in C), and the one per-row loop (timestamps, versions) is written for
+CPython: locals instead of attribute lookups, no helper calls on the common path. Out-of-range numbers and undeclared categories are
 kept: they are data-quality findings for the analysis engine, not transport errors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Any
-
-from msgspec import to_builtins
 
 from collector.codecs import ModelCodec
 from collector.decode import Decoded
 from collector.errors import Problem
+from collector.rows import DICTS, RowAccess
 from collector.wire import CounterEnvelope
-from store.records import CounterRow, LabelRow, PredictionRow
+from store.records import CounterRow, LabelRow, PredictionColumns
 
 UTC = timezone.utc
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -64,16 +66,16 @@ def _version_problem(row: int) -> Problem:
     return Problem(row, "version", "no version: set it on the batch or the record")
 
 
-def normalise_categorical(features: list[dict[str, Any]], names: tuple[str, ...]) -> None:
+def normalise_categorical(features: Sequence[Any], names: tuple[str, ...], access: RowAccess = DICTS) -> None:
     """Categorical values sent as numbers or booleans become text, in place. One pass per
-    column finds whether any row needs it (usually none do)."""
+    column (in C) finds whether any row needs it (usually none do)."""
     for name in names:
-        kinds = {f[name].__class__ for f in features}
-        if kinds - _TEXT_OR_NULL:
+        get = access.getter(name)
+        if set(map(type, map(get, features))) - _TEXT_OR_NULL:
             for f in features:
-                value = f[name]
+                value = get(f)
                 if value is not None and value.__class__ is not str:
-                    f[name] = label_text(value)
+                    access.put(f, name, label_text(value))
 
 
 def normalise_slices(slices: list[dict[str, Any]]) -> None:
@@ -84,20 +86,16 @@ def normalise_slices(slices: list[dict[str, Any]]) -> None:
                 tags[key] = label_text(value)
 
 
-def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | None,
-                    bounds: TimeBounds) -> tuple[list[PredictionRow], set[str]]:
-    """Store rows for the decoded predictions and the versions they name; refused rows are
-    added to ``decoded.problems``. Features, slices and error text are redacted here."""
-    model = codec.model.name
-    classifier = codec.classifier
-    redactor = codec.redactor
+def _admitted(decoded: Decoded, batch_version: str | None,
+              bounds: TimeBounds) -> tuple[list[Any], list[datetime], list[str]]:
+    """The records whose timestamp and version are acceptable, with their times and versions;
+    the others are added to ``decoded.problems``."""
     problems = decoded.problems
     default_time, earliest_s, latest_s = bounds.default, bounds.earliest_s, bounds.latest_s
     fromtimestamp = datetime.fromtimestamp
-    rows: list[PredictionRow] = []
-    features_of_rows: list[dict[str, Any]] = []
-    slices_of_rows: list[dict[str, Any]] = []
-    versions: set[str] = set()
+    kept: list[Any] = []
+    times: list[datetime] = []
+    versions: list[str] = []
     for k, r in enumerate(decoded.records):
         ts = r.timestamp
         if ts.__class__ is float and earliest_s <= ts <= latest_s:  # the SDK's common case, inline
@@ -114,36 +112,59 @@ def prediction_rows(codec: ModelCodec, decoded: Decoded, batch_version: str | No
         if version is None:
             problems.append(_version_problem(decoded.row(k)))
             continue
-        versions.add(version)
-        # to_builtins applies the struct's rename (f0 -> feature name) in C: faster than zip.
-        features = to_builtins(r.features)
-        features_of_rows.append(features)
-        p = r.prediction
-        if p is None or p.__class__ is str:
-            prediction, value = p, None
-        elif classifier:
-            prediction, value = label_text(p), None
-        else:
-            prediction, value = repr(p), p
-        slices = r.slices
-        if slices is not None:
-            slices_of_rows.append(slices)  # decoded fresh for this request: ours to change
-        error = r.error
-        if error is not None:
-            error = redactor.error(error[:MAX_ERROR_CHARS])
-        rows.append(PredictionRow(
-            time=t, model=model, version=version, prediction_id=r.prediction_id, features=features,
-            prediction=prediction, prediction_value=value, score=r.score, probabilities=r.probabilities,
-            latency_ms=r.latency_ms, error=error, slices=slices, weight=r.weight,
-        ))
-    # Column passes over the same dicts the rows hold: cheaper than per-row checks.
-    normalise_categorical(features_of_rows, codec.categorical)
+        kept.append(r)
+        times.append(t)
+        versions.append(version)
+    return kept, times, versions
+
+
+def _outputs(records: list[Any], classifier: bool) -> tuple[list[str | None], list[float | None]]:
+    """Predictions as text (classes the way config spells them), and the numeric value of a
+    regression prediction."""
+    predictions = [r.prediction for r in records]
+    if set(map(type, predictions)) <= _TEXT_OR_NULL:  # the usual case: labels sent as text
+        return predictions, [None] * len(records)
+    if classifier:
+        return [p if p is None or p.__class__ is str else label_text(p) for p in predictions], [None] * len(records)
+    return [None if p is None else repr(p) for p in predictions], predictions
+
+
+def _column(records: list[Any], name: str) -> list[Any]:
+    return list(map(attrgetter(name), records))
+
+
+def prediction_columns(codec: ModelCodec, decoded: Decoded, batch_version: str | None,
+                       bounds: TimeBounds) -> tuple[PredictionColumns, set[str]]:
+    """The store batch for the decoded predictions and the versions it names; refused rows are
+    added to ``decoded.problems``. Features, slices and error text are redacted here.
+
+    Built column by column: features stay the decoded msgspec Structs (the store encodes them
+    with the feature names), so no per-row dict or row object is made.
+    """
+    records, times, versions = _admitted(decoded, batch_version, bounds)
+    n = len(records)
+    redactor = codec.redactor
+    features = _column(records, "features")
+    normalise_categorical(features, codec.categorical, codec.feature_access)
     if redactor.active:
-        redactor.features(features_of_rows)
-    if slices_of_rows:
-        normalise_slices(slices_of_rows)
-        redactor.slices(slices_of_rows)
-    return rows, versions
+        redactor.features(features, codec.feature_access)
+    slices = _column(records, "slices")
+    tagged = [tags for tags in slices if tags is not None]  # decoded fresh for this request: ours to change
+    if tagged:
+        normalise_slices(tagged)
+        redactor.slices(tagged)
+    errors = _column(records, "error")
+    if errors.count(None) != n:
+        errors = [None if e is None else redactor.error(e[:MAX_ERROR_CHARS]) for e in errors]
+    predictions, values = _outputs(records, codec.classifier)
+    batch = PredictionColumns(
+        time=times, model=[codec.model.name] * n, version=versions,
+        prediction_id=_column(records, "prediction_id"), features=features, prediction=predictions,
+        prediction_value=values, score=_column(records, "score"),
+        probabilities=_column(records, "probabilities"), latency_ms=_column(records, "latency_ms"),
+        error=errors, slices=slices, weight=_column(records, "weight"),
+    )
+    return batch, set(versions)
 
 
 def label_rows(codec: ModelCodec, decoded: Decoded, bounds: TimeBounds) -> list[LabelRow]:
