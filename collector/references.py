@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from collector.errors import CollectorError, Problem
+from collector.nul import NUL, NUL_VALUE
 from collector.redaction import Redactor
 from collector.validate import label_text
 from config.monitors import FeatureType, Model, Task
@@ -68,6 +69,13 @@ def _texts(column: pd.Series, as_label: bool) -> list[str | None]:
     return out
 
 
+def _check_nul(values: list[str | None], name: str, problems: list[Problem]) -> None:
+    # PostgreSQL cannot store NUL: report it like any other bad value, with its first row.
+    bad = next((i for i, v in enumerate(values) if v is not None and NUL in v), None)
+    if bad is not None:
+        problems.append(Problem(bad, name, NUL_VALUE))
+
+
 def _check_columns(model: Model, columns: Sequence[str]) -> list[Problem]:
     outputs = {model.prediction_field, model.score_field, model.label_field}
     features = [f.name for f in model.features]
@@ -95,12 +103,15 @@ def reference_rows(model: Model, frame: pd.DataFrame, redactor: Redactor) -> lis
             values[feature.name] = _numbers(column, feature.name, problems)
         else:
             values[feature.name] = _texts(column, feature.type is FeatureType.categorical)
+            _check_nul(values[feature.name], feature.name, problems)
         if not feature.nullable and values[feature.name] and None in values[feature.name]:
             problems.append(Problem(values[feature.name].index(None), feature.name, "null in a feature declared nullable: false"))
     regression = model.task is Task.regression
     for name, numeric in ((model.prediction_field, regression), (model.score_field, True), (model.label_field, regression)):
         if name in columns:
             values[name] = _numbers(frame[name], name, problems) if numeric else _texts(frame[name], True)
+            if not numeric:
+                _check_nul(values[name], name, problems)
     if problems:
         raise CollectorError(422, "reference does not match the model's schema", problems)
     names = list(values)
