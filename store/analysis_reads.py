@@ -196,7 +196,7 @@ def label_rows(conn: Connection, model: str, start: datetime, end: datetime) -> 
         .join(p, sa.and_(p.c.model == lb.c.model, p.c.prediction_id == lb.c.prediction_id))
         .where(p.c.model == model, p.c.time >= start, p.c.time < end, lb.c.model == model)
     )
-    return list(conn.execute(query).tuples())
+    return list(conn.execute(query).all())
 
 
 def read_window(engine: Engine, model: Model, start: datetime, end: datetime) -> WindowData:

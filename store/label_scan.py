@@ -14,7 +14,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from store import schema
-from store.analysis_reads import epoch_seconds
 from store.schema_scheduler import analysis_label_scans as S
 
 
@@ -39,9 +38,10 @@ def labels_received(engine: Engine, model: str, after: datetime, until: datetime
     """(prediction time, label received_at), both epoch seconds, for labels of ``model``
     received in ``(after, until]`` whose prediction is not older than ``predictions_since``."""
     p, lb = schema.predictions, schema.labels
-    dialect = engine.dialect.name
+    # times as datetimes, turned into epoch seconds here: SQLite's julianday arithmetic is ~20 us
+    # off, which would put a prediction at 07:00:00 exactly into the window before
     query = (
-        sa.select(epoch_seconds(p.c.time, dialect), epoch_seconds(lb.c.received_at, dialect))
+        sa.select(p.c.time, lb.c.received_at)
         .join(p, sa.and_(p.c.model == lb.c.model, p.c.prediction_id == lb.c.prediction_id))
         .where(lb.c.model == model, lb.c.received_at > after, lb.c.received_at <= until,
                p.c.model == model, p.c.time >= predictions_since)
@@ -50,5 +50,6 @@ def labels_received(engine: Engine, model: str, after: datetime, until: datetime
         rows = conn.execute(query).all()
     if not rows:
         return np.empty(0), np.empty(0)
-    times, received = zip(*rows)
-    return np.asarray(times, np.float64), np.asarray(received, np.float64)
+    times = np.fromiter((t.timestamp() for t, _ in rows), np.float64, len(rows))
+    received = np.fromiter((r.timestamp() for _, r in rows), np.float64, len(rows))
+    return times, received

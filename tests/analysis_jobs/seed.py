@@ -17,7 +17,6 @@ from store.catalog import sync_models, write_reference
 from store.records import LabelRow, PredictionRow
 from store.writes import write_labels, write_predictions
 
-T0 = datetime(2024, 3, 4, tzinfo=timezone.utc)  # a Monday, 00:00 UTC
 HOUR = timedelta(hours=1)
 COUNTRIES = np.array(["DE", "FR", "US"], dtype=object)
 CHANNELS = np.array(["web", "ios"], dtype=object)
@@ -33,7 +32,7 @@ def model_spec(name: str = "fraud", **analysis: object) -> dict:
             {"name": "note", "type": "text"},
         ],
         "slices": ["channel", "country"],
-        "analysis": {"schedule": {"window": "1h", "delay": "5m", "catchup": "6h"}, **analysis},
+        "analysis": {"schedule": {"window": "1h", "delay": "5m", "catchup": "4h"}, **analysis},
     }
 
 
@@ -70,10 +69,16 @@ def reference_rows(rng: np.random.Generator, n: int = 4000) -> list[dict]:
              "country": str(s.country[i]), "note": "n/a"} for i in range(n)]
 
 
-def seed(engine: Engine, model: Model, *, hours: int = 4, per_hour: int = 1500, drift_from: int = 2,
+def recent_t0(hours_ago: int = 6) -> datetime:
+    """The start of the hour ``hours_ago`` hours before this one: recent data, real clock."""
+    now = datetime.now(timezone.utc)
+    return now.replace(minute=0, second=0, microsecond=0) - hours_ago * HOUR
+
+
+def seed(engine: Engine, model: Model, t0: datetime, *, hours: int = 4, per_hour: int = 1500, drift_from: int = 2,
          label_hours: int | None = None, seed_value: int = 7, with_reference: bool = True) -> dict[int, Sample]:
-    """Predictions for ``hours`` windows from T0 (drift from hour ``drift_from``), labels for
-    the first ``label_hours`` of them (all by default), a reference. Returns the samples."""
+    """Predictions for ``hours`` windows from ``t0`` (drift from hour ``drift_from``), labels
+    for the first ``label_hours`` of them (all by default), a reference. Returns the samples."""
     rng = np.random.default_rng(seed_value)
     sync_models(engine, monitors(model.model_dump(mode="json")))
     if with_reference:
@@ -82,7 +87,7 @@ def seed(engine: Engine, model: Model, *, hours: int = 4, per_hour: int = 1500, 
     for h in range(hours):
         s = sample(rng, per_hour, shift=1.0 if h >= drift_from else 0.0)
         samples[h] = s
-        start = T0 + h * HOUR
+        start = t0 + h * HOUR
         rows = [PredictionRow(
             time=start + timedelta(seconds=float(i) * 3600 / per_hour), model=model.name, version="v1",
             prediction_id=f"{model.name}-{h}-{i}",
@@ -92,13 +97,16 @@ def seed(engine: Engine, model: Model, *, hours: int = 4, per_hour: int = 1500, 
             slices={"channel": str(s.channel[i])}, weight=1.0) for i in range(per_hour)]
         write_predictions(engine, rows)
         if label_hours is None or h < label_hours:
-            add_labels(engine, model, h, s)
+            add_labels(engine, model, t0, h, s)
     return samples
 
 
-def add_labels(engine: Engine, model: Model, hour: int, s: Sample, flip: bool = False) -> None:
-    start = T0 + hour * HOUR
-    rows = [LabelRow(time=start + timedelta(hours=2, seconds=i), model=model.name,
+def add_labels(engine: Engine, model: Model, t0: datetime, hour: int, s: Sample, flip: bool = False,
+               after: timedelta = 2 * HOUR) -> None:
+    """Labels for every prediction of hour ``hour``, stamped ``after`` the hour's start
+    (``flip``: every label the other class -- a correction needs a later ``after``)."""
+    start = t0 + hour * HOUR
+    rows = [LabelRow(time=start + after + timedelta(seconds=i), model=model.name,
                      prediction_id=f"{model.name}-{hour}-{i}", label=str((1 - v) if flip else v))
             for i, v in enumerate(s.label.tolist())]
     write_labels(engine, rows)
