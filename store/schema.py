@@ -170,4 +170,4 @@ TIME_SERIES_TABLES: dict[str, str] = {
 }
 
 # Tables owned by later parts register on the same metadata (imported last: they import it).
-from store import schema_alerts, schema_scheduler  # noqa: E402,F401
+from store import schema_alerts, schema_scheduler, schema_shadow  # noqa: E402,F401
