@@ -16,7 +16,9 @@ import numpy as np
 from analysis.drift.engine import WHOLE_WINDOW, DriftReport, FeatureDrift, compute_drift_profiles
 from analysis.drift.profile import Profile
 from analysis.drift.registry import REGISTRY, Registry
-from analysis.jobs.results import DRIFT, INSUFFICIENT, WINDOW_METRIC, ResultRow, finite, json_safe, stored_status
+from analysis.jobs.results import (
+    ANY_DRIFT, DRIFT, INSUFFICIENT, WINDOW_METRIC, ResultRow, finite, json_safe, statistic_status, stored_status,
+)
 from analysis.jobs.segments import Segment
 from analysis.slices import drift_contributions
 from analysis.stats.policy import AnalysisPolicy
@@ -46,7 +48,7 @@ def _feature_rows(f: FeatureDrift, key: str, value: str, all_statistics: bool) -
         for name, r in f.results.items():
             dec = f.decisions[name]
             rows.append(ResultRow(
-                DRIFT, name, f.feature, key, value, finite(r.value), dec.threshold, stored_status(dec.status),
+                DRIFT, name, f.feature, key, value, finite(r.value), dec.threshold, statistic_status(dec.status),
                 r.n_current, json_safe({"effect_size": r.effect_size, "p_value": r.p_value,
                                         "p_adjusted": dec.p_adjusted, "n_eff_reference": r.n_eff_reference,
                                         "n_eff_current": r.n_eff_current, "alert": name == f.method,
@@ -57,7 +59,7 @@ def _feature_rows(f: FeatureDrift, key: str, value: str, all_statistics: bool) -
 def _segment_summary(features: Sequence[FeatureDrift], key: str, value: str, n: int) -> ResultRow:
     drifted = sorted(f.feature for f in features if f.drift)
     decided = [f for f in features if stored_status(f.decision.status) != INSUFFICIENT]
-    status = "drift" if drifted else ("no_drift" if decided else INSUFFICIENT)
+    status = ANY_DRIFT if drifted else ("no_drift" if decided else INSUFFICIENT)
     return ResultRow(DRIFT, WINDOW_METRIC, "", key, value, float(len(drifted)), None, status, n,
                      {"drifted": drifted, "features": len(features), "decided": len(decided)})
 

@@ -1,9 +1,16 @@
 """Result rows: what a job stores in ``analysis_results`` (one row per kind x metric x feature
 x slice of a window), built from the typed reports of the statistics (pure).
 
-Statuses as stored (the column holds 16 characters): ``drift``, ``no_drift``, ``ok``,
-``violation``, ``insufficient`` (not enough data), ``not_evaluated`` (informational statistic),
-``no_reference`` (drift needs a reference dataset), ``worst`` (a slice that stands out).
+Statuses as stored (the column holds 16 characters). Only decisions that should alert use
+``drift`` / ``violation`` (alerting and drift-free SLOs read them, store/alert_reads.py):
+
+- drift, metric ``drift`` per feature (and slice): its alert decision, ``drift`` / ``no_drift``;
+- drift, metric = a statistic's name: ``exceeds`` / ``within`` (that statistic's own decision,
+  for display: one feature must not raise one alert per statistic);
+- drift, metric ``drift`` with feature ``""``: the segment, ``any_drift`` / ``no_drift``;
+- quality: ``ok`` / ``violation``; performance: ``ok``; worst slices: ``worst``;
+- everywhere: ``insufficient`` (not enough data), ``not_evaluated`` (no threshold),
+  ``no_reference`` (drift needs a reference dataset).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import numpy as np
 DRIFT, QUALITY, PERFORMANCE = "drift", "quality", "performance"
 KINDS = (DRIFT, QUALITY, PERFORMANCE)
 INSUFFICIENT = "insufficient"
+ANY_DRIFT = "any_drift"
 WINDOW_METRIC = "drift"  # per feature: its alert decision; with feature "": the whole segment
 
 
@@ -43,6 +51,12 @@ def stored_status(status: str | Enum) -> str:
     """Status text for the 16-character column: ``insufficient_data`` becomes ``insufficient``."""
     text = status.value if isinstance(status, Enum) else str(status)
     return INSUFFICIENT if text == "insufficient_data" else text
+
+
+def statistic_status(status: str | Enum) -> str:
+    """Status of a statistic shown beside the alert decision: ``exceeds`` / ``within``."""
+    text = stored_status(status)
+    return {"drift": "exceeds", "no_drift": "within"}.get(text, text)
 
 
 def finite(value: float | None) -> float | None:

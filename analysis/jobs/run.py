@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from analysis.jobs.compute import compute_window
 from analysis.jobs.profiles import ProfileCache
 from analysis.jobs.quality_job import expected_volume
-from analysis.jobs.results import DRIFT, KINDS, PERFORMANCE, WINDOW_METRIC, ResultRow
+from analysis.jobs.results import ANY_DRIFT, DRIFT, KINDS, PERFORMANCE, WINDOW_METRIC, ResultRow
 from analysis.jobs.schedule import ModelAnalysis, Window
 from config.monitors import Model
 from store import claims
@@ -71,7 +71,7 @@ class ClaimLost(RuntimeError):
 
 def _drifted(rows: list[ResultRow]) -> bool:
     return any(r.kind == DRIFT and r.metric == WINDOW_METRIC and r.feature == "" and r.slice_key == ""
-               and r.status == "drift" for r in rows)
+               and r.status == ANY_DRIFT for r in rows)
 
 
 def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: Window,
