@@ -36,7 +36,7 @@ class Reply:
 class CaptureServer:
     """Records every request; answers with queued replies, then with ``default``."""
 
-    def __init__(self, default: Reply | None = None) -> None:
+    def __init__(self, default: Reply | None = None, port: int = 0) -> None:
         self.requests: list[Captured] = []
         self.replies: deque[Reply] = deque()
         self.default = default or Reply()
@@ -62,7 +62,8 @@ class CaptureServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # A fixed port lets a test bring a receiver "back" where its URL already points.
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
