@@ -18,7 +18,7 @@ from msgspec import Meta
 
 from collector.redaction import Redactor
 from collector.rows import StructAccess
-from collector.wire import NonNegative, PredictionId, Timestamp, Version
+from collector.wire import Envelope, NonNegative, PredictionId, Timestamp, Version
 from config.monitors import FeatureType, Model, Task
 
 _FEATURE_TYPES: dict[FeatureType, Any] = {
@@ -48,6 +48,9 @@ class ModelCodec:
     prediction: msgspec.json.Decoder[Any]
     labels: msgspec.json.Decoder[Any]
     label: msgspec.json.Decoder[Any]
+    # Whole request bodies (envelope and typed records) in one pass: see ingest.decode_batch.
+    prediction_envelope: msgspec.json.Decoder[Any]
+    label_envelope: msgspec.json.Decoder[Any]
 
 
 def _features_type(model: Model, tag: str) -> type:
@@ -106,4 +109,6 @@ def build_codec(model: Model, tag: str, pii_key: bytes | None) -> ModelCodec:
         prediction=msgspec.json.Decoder(prediction_type),
         labels=msgspec.json.Decoder(list[label_type]),  # type: ignore[valid-type]
         label=msgspec.json.Decoder(label_type),
+        prediction_envelope=msgspec.json.Decoder(Envelope[list[prediction_type]]),  # type: ignore[valid-type]
+        label_envelope=msgspec.json.Decoder(Envelope[list[label_type]]),  # type: ignore[valid-type]
     )

@@ -24,6 +24,8 @@ _PATH = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>.*)`$", re.S)
 _MISSING = re.compile(r"^Object missing required field `(?P<name>.*)`$", re.S)
 _NON_FINITE_TOKENS = (b"NaN", b"Infinity")
+# A body that opens with its model name (the SDK writes "model" first), without escapes.
+_MODEL_FIRST = re.compile(rb'\{\s*"model"\s*:\s*"([^"\\]{1,128})"')
 
 
 @dataclass
@@ -59,6 +61,18 @@ def problem_from(exc: msgspec.ValidationError, row: int | None) -> Problem:
 
 def _too_many(n: int, limit: int) -> CollectorError:
     return CollectorError(413, f"{n} records in one batch; the limit is {limit}")
+
+
+def model_named_first(body: bytes) -> str | None:
+    """The model name when the JSON ``body`` opens with it, else None (then only a full decode
+    can tell). A hint: the envelope decoded from the body has the final word."""
+    match = _MODEL_FIRST.match(body)
+    if match is None:
+        return None
+    try:
+        return match.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def has_non_finite_literals(body: bytes) -> bool:

@@ -16,6 +16,7 @@ import msgspec
 
 from collector import decode, nul, validate
 from collector.body import JSON
+from collector.codecs import ModelCodec
 from collector.errors import CollectorError, Problem
 from collector.state import CollectorState
 from collector.wire import CounterEnvelope, CounterRecord, Envelope
@@ -82,6 +83,44 @@ def _records(envelope: Any, slow: bool, body: bytes, fmt: str, one: Any, batch: 
     return decode.decode_records(source, batch, one, limit)
 
 
+def _decoded_in_one_pass(state: CollectorState, body: bytes, kind: str) -> tuple[Any, ModelCodec, decode.Decoded] | None:
+    """A clean JSON batch whose body names its model first, decoded with that model's typed
+    envelope: one parse instead of two (the envelope with raw records, then the records). None
+    when that does not apply; the two-pass path then decodes it and reports every problem."""
+    codec = state.codecs.get(decode.model_named_first(body) or "")
+    if codec is None:
+        return None
+    decoder = codec.prediction_envelope if kind == "predictions" else codec.label_envelope
+    try:
+        envelope = decoder.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if envelope.model != codec.model.name:  # a second "model" key later in the body
+        return None
+    limit = state.settings.max_records_per_batch
+    if len(envelope.records) > limit:
+        raise CollectorError(413, f"{len(envelope.records)} records in one batch; the limit is {limit}")
+    return envelope, codec, decode.Decoded(envelope.records)
+
+
+def decode_batch(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str],
+                 kind: str) -> tuple[Any, ModelCodec, decode.Decoded]:
+    """The envelope, the model's codec and the decoded records of a predictions or labels
+    request. Raises CollectorError (400 / 404 / 413 / 422) for a request that stores nothing."""
+    if fmt == JSON:
+        clean = _decoded_in_one_pass(state, body, kind)
+        if clean is not None:
+            return clean
+    envelope, slow = _envelope(body, fmt, query, kind)
+    codec = state.codec(envelope.model)
+    if kind == "predictions":
+        one, batch, record_type = codec.prediction, codec.predictions, codec.prediction_type
+    else:
+        one, batch, record_type = codec.label, codec.labels, codec.label_type
+    return envelope, codec, _records(envelope, slow, body, fmt, one, batch, record_type,
+                                     state.settings.max_records_per_batch)
+
+
 def rejection_reason(problem: Problem) -> str:
     """A metric label from a bounded set (field names are client input, never labels)."""
     if problem.error == "unknown field":
@@ -141,11 +180,8 @@ def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded
 
 
 def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
-    envelope, slow = _envelope(body, fmt, query, "predictions")
-    codec = state.codec(envelope.model)
+    envelope, codec, decoded = decode_batch(state, body, fmt, query, "predictions")
     nul.check_envelope(envelope, ("version",))
-    decoded = _records(envelope, slow, body, fmt, codec.prediction, codec.predictions, codec.prediction_type,
-                       state.settings.max_records_per_batch)
     nul.reject_records_with_nul(decoded, body)
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
@@ -157,10 +193,7 @@ def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapp
 
 
 def ingest_labels(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
-    envelope, slow = _envelope(body, fmt, query, "labels")
-    codec = state.codec(envelope.model)
-    decoded = _records(envelope, slow, body, fmt, codec.label, codec.labels, codec.label_type,
-                       state.settings.max_records_per_batch)
+    envelope, codec, decoded = decode_batch(state, body, fmt, query, "labels")
     nul.reject_records_with_nul(decoded, body)
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))

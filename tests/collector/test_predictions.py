@@ -187,3 +187,18 @@ def test_rfc3339_timestamps_are_stored_as_utc(collector: Collector) -> None:
 def test_class_predictions_are_stored_as_text(collector: Collector, prediction: object, stored: str) -> None:
     collector.post("/v1/predictions", batch([fraud_record("c", prediction=prediction)]))
     assert collector.rows("SELECT prediction FROM predictions")[0].prediction == stored
+
+
+def test_the_envelope_may_come_in_any_key_order(any_collector: Collector) -> None:
+    # The SDK writes "model" first and such a body is decoded in one pass; any other order
+    # (or a second "model" key) goes through the two-pass decode, with the same outcome.
+    records = [fraud_record("k0"), fraud_record("k1")]
+    body = json.dumps({"records": records, "version": "v1", "model": FRAUD}).encode()
+    headers = any_collector.auth() | {"content-type": "application/json"}
+    r = any_collector.client.post("/v1/predictions", content=body, headers=headers)
+    assert r.json() == {"accepted": 2, "duplicates": 0, "rejected": []}
+    twice = b'{"model": "%s", "version": "v1", "records": [], "model": "no-such-model"}' % FRAUD.encode()
+    assert any_collector.client.post("/v1/predictions", content=twice, headers=headers).status_code == 404
+    first = json.dumps({"model": FRAUD, "version": "v1", "records": [fraud_record("k2"), {"prediction_id": "bad"}]})
+    r = any_collector.client.post("/v1/predictions", content=first, headers=headers)
+    assert r.json()["accepted"] == 1 and [p["row"] for p in r.json()["rejected"]] == [1]
