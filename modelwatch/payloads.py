@@ -23,7 +23,7 @@ __all__ = [
     "clean_json",
     "encode_batch",
     "encode_json",
-    "encode_record",
+    "encode_records",
     "epoch_seconds",
     "error_text",
     "label_record",
@@ -173,19 +173,24 @@ def label_record(item: LabelItem, stats: EncodeStats | None = None) -> dict[str,
     return {"prediction_id": prediction_id, "label": label if stats is None else clean_json(label, stats), "timestamp": timestamp}
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+# check_circular=False: records are built here from plain values; a caller's self-referencing
+# dict still fails (RecursionError), only without the per-container bookkeeping.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False)
+ENCODE_ERRORS = (TypeError, ValueError, RecursionError)
 
 
-def encode_record(record: Any) -> str:
-    """Return one record as compact JSON text; raises ValueError on NaN/inf, TypeError on
-    values JSON cannot represent (the caller then cleans the record with ``clean_json``)."""
-    return _ENCODER.encode(record)
+def encode_records(records: list[Any]) -> bytes:
+    """Return records as compact JSON objects separated by commas (the inside of a JSON array),
+    UTF-8, in one encoder call. Raises ValueError on NaN/inf or text that is not valid Unicode
+    (a lone surrogate), TypeError on values JSON cannot represent, RecursionError on a cycle."""
+    return _ENCODER.encode(records)[1:-1].encode("utf-8")
 
 
-def encode_batch(envelope: Mapping[str, Any], encoded_records: list[str]) -> bytes:
-    """Return the request body ``{**envelope, "records": [...]}`` from already-encoded records."""
-    head = _ENCODER.encode(dict(envelope))
-    return f'{head[:-1]},"records":[{",".join(encoded_records)}]}}'.encode("utf-8")
+def encode_batch(envelope: Mapping[str, Any], encoded_records: list[bytes]) -> bytes:
+    """Return the request body ``{**envelope, "records": [...]}`` from pieces of
+    ``encode_records`` output."""
+    head = _ENCODER.encode(dict(envelope)).encode("utf-8")
+    return b"".join((head[:-1], b',"records":[', b",".join(encoded_records), b"]}"))
 
 
 def encode_json(payload: Any) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -384,3 +385,26 @@ def test_transport_factory_like_sentry() -> None:
     client.close(0.1)
     with pytest.raises(TypeError):
         Client(None, None, "m", "v", transport=lambda url, token: object(), flush_at_exit=False)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unencodable_records_lose_only_themselves(make_client: MakeClient, debug: bool) -> None:
+    # Records are encoded in chunks; one the encoder refuses sends its chunk record by record.
+    circular: dict[str, Any] = {}
+    circular["self"] = circular
+    client = make_client(debug=debug, batch_size=1000)
+    for i in range(150):
+        features: dict[str, Any] = {"x": float(i)}
+        if i == 7:
+            features["note"] = "lone \ud800 surrogate"  # not valid Unicode: cannot be UTF-8
+        elif i == 70:
+            features["nested"] = circular
+        elif i == 100:
+            features["x"] = float("nan")  # cleaned to null, the record ships
+        client.log_prediction(f"p{i}", features, 1)
+    assert not client.flush(5)  # two records could not be delivered
+    shipped = client.transport.records()  # type: ignore[attr-defined]
+    assert [r["prediction_id"] for r in shipped] == [f"p{i}" for i in range(150) if i not in (7, 70)]
+    assert shipped[98]["features"] == {"x": None}
+    assert client.stats().dropped == {"invalid_record": 2}
+    assert client.stats().internal_errors == 0
