@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from store import schema
+from store.analysis_reads import with_ids
 from store.schema_scheduler import analysis_label_scans as S
 
 
@@ -36,20 +37,24 @@ def advance_scan(engine: Engine, model: str, until: datetime) -> None:
 def labels_received(engine: Engine, model: str, after: datetime, until: datetime,
                     predictions_since: datetime) -> tuple[np.ndarray, np.ndarray]:
     """(prediction time, label received_at), both epoch seconds, for labels of ``model``
-    received in ``(after, until]`` whose prediction is not older than ``predictions_since``."""
+    received in ``(after, until]`` whose prediction is not older than ``predictions_since``.
+
+    Two indexed lookups (labels by received_at, then their predictions by id) rather than one
+    join, so the plan does not depend on table statistics (see analysis_reads.with_ids)."""
     p, lb = schema.predictions, schema.labels
-    # times as datetimes, turned into epoch seconds here: SQLite's julianday arithmetic is ~20 us
-    # off, which would put a prediction at 07:00:00 exactly into the window before
-    query = (
-        sa.select(p.c.time, lb.c.received_at)
-        .join(p, sa.and_(p.c.model == lb.c.model, p.c.prediction_id == lb.c.prediction_id))
-        .where(lb.c.model == model, lb.c.received_at > after, lb.c.received_at <= until,
-               p.c.model == model, p.c.time >= predictions_since)
-    )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    if not rows:
-        return np.empty(0), np.empty(0)
-    times = np.fromiter((t.timestamp() for t, _ in rows), np.float64, len(rows))
-    received = np.fromiter((r.timestamp() for _, r in rows), np.float64, len(rows))
-    return times, received
+        received: dict[str, datetime] = {}
+        for pid, at in conn.execute(sa.select(lb.c.prediction_id, lb.c.received_at).where(
+                lb.c.model == model, lb.c.received_at > after, lb.c.received_at <= until)):
+            if pid not in received or at > received[pid]:
+                received[pid] = at
+        found: list[tuple[datetime, datetime]] = []
+        for condition in with_ids(p.c.prediction_id, list(received), engine.dialect.name):
+            query = sa.select(p.c.prediction_id, p.c.time).where(p.c.model == model, condition,
+                                                                 p.c.time >= predictions_since)
+            found.extend((t, received[pid]) for pid, t in conn.execute(query))
+    # epoch seconds from the datetimes here: SQLite's julianday arithmetic is ~20 us off, which
+    # would put a prediction at 07:00:00 exactly into the window before
+    times = np.fromiter((t.timestamp() for t, _ in found), np.float64, len(found))
+    stamps = np.fromiter((r.timestamp() for _, r in found), np.float64, len(found))
+    return times, stamps

@@ -63,7 +63,7 @@ class AnalysisScheduler:
 
     def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
         scheduler.add_job(self._tick, IntervalTrigger(seconds=self.tick.total_seconds()), id=JOB_ID,
-                          max_instances=1, coalesce=True, misfire_grace_time=int(self.tick.total_seconds()),
+                          max_instances=1, coalesce=True, misfire_grace_time=max(1, int(self.tick.total_seconds())),
                           next_run_time=utc_now())
         self._scheduler = scheduler
         return scheduler
