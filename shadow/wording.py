@@ -1,0 +1,30 @@
+"""Numbers as people read them in a verdict: 97.9%, +1.2 pp, p = 0.003, 3.1 ms."""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["ms", "p_value", "pct", "pp", "signed"]
+
+
+def pct(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{100.0 * x:.1f}%"
+
+
+def pp(x: float) -> str:
+    """A difference of proportions in percentage points, signed."""
+    return "n/a" if not math.isfinite(x) else f"{100.0 * x:+.1f} pp"
+
+
+def p_value(p: float) -> str:
+    if not math.isfinite(p):
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def ms(x: float) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:.3g} ms"
+
+
+def signed(x: float, digits: int = 3) -> str:
+    return "n/a" if not math.isfinite(x) else f"{x:+.{digits}g}"
