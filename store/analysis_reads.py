@@ -10,6 +10,7 @@ On PostgreSQL the numeric columns come through binary COPY instead (store/analys
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -99,6 +100,50 @@ def _text_or_none(value: Any) -> str | None:
     return str(value)
 
 
+def _document_type(model: Model) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """A msgspec struct for the model's feature documents: numeric features as float, the
+    others read (categorical, and text ones used as slice keys) as text; everything else is
+    skipped by the decoder. Returns it with its (attribute, feature name) pairs."""
+    wanted = [f for f in model.features if f.type is not FeatureType.text or f.name in model.slices]
+    fields = [(f"f{i}", (float | None) if f.type is FeatureType.numeric else (str | None), None)
+              for i, f in enumerate(wanted)]
+    struct = msgspec.defstruct(f"Features_{model.name}", fields, rename={f"f{i}": f.name for i, f in enumerate(wanted)})
+    return struct, tuple((f"f{i}", f.name) for i, f in enumerate(wanted))
+
+
+_DOCUMENT_TYPES: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+
+def typed_feature_columns(model: Model, texts: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """Columns of the non-text features (and text ones that are slice keys) decoded from the raw
+    JSON texts into typed structs in one msgspec call -- about twice as fast as dicts and
+    ``get``; None when a value does not fit its declared type (the caller keeps what was sent)."""
+    key = tuple((f.name, f.type) for f in model.features) + tuple(model.slices)
+    if key not in _DOCUMENT_TYPES:
+        struct, names = _document_type(model)
+        _DOCUMENT_TYPES[key] = (msgspec.json.Decoder(list[struct]), names)
+    decoder, names = _DOCUMENT_TYPES[key]
+    try:
+        documents = decoder.decode("[" + ",".join(texts) + "]")
+    except msgspec.ValidationError:
+        return None
+    kinds = {f.name: f.type for f in model.features}
+    out: dict[str, np.ndarray] = {}
+    for attribute, name in names:
+        values = list(map(operator.attrgetter(attribute), documents))
+        if kinds[name] is FeatureType.numeric:
+            out[name] = np.array(values, dtype=np.float64) if values else np.empty(0)
+        else:
+            out[name] = _object_column(values)
+    return out
+
+
+def _object_column(values: Sequence[Any]) -> np.ndarray:
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
 def feature_columns(model: Model, documents: Sequence[Any]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """(features, raw_features) of ``model``'s numeric and categorical features from the
     decoded feature documents (dicts). Text features are not read."""
@@ -119,9 +164,7 @@ def feature_columns(model: Model, documents: Sequence[Any]) -> tuple[dict[str, n
                     [v if isinstance(v, (int, float)) and not isinstance(v, bool) else math.nan for v in values],
                     dtype=np.float64)
         else:
-            column = np.empty(n, dtype=object)
-            column[:] = [_text_or_none(v) for v in values]
-            features[feature.name] = column
+            features[feature.name] = _object_column([_text_or_none(v) for v in values])
     return features, raw
 
 
@@ -215,6 +258,17 @@ def label_rows(conn: Connection, model: str, prediction_ids: Sequence[str]) -> l
 
 def read_window(engine: Engine, model: Model, start: datetime, end: datetime) -> WindowData:
     """The window ``[start, end)`` of ``model`` with labels joined (see WindowData)."""
+    if engine.dialect.name == "postgresql":
+        from store.analysis_reads_pg import read_window_pg
+
+        pushed = read_window_pg(engine, model, start, end)
+        if pushed is not None:
+            return pushed
+    return read_window_portable(engine, model, start, end)
+
+
+def read_window_portable(engine: Engine, model: Model, start: datetime, end: datetime) -> WindowData:
+    """read_window on any dialect: raw JSON texts decoded by msgspec here."""
     p = schema.predictions
     dialect = engine.dialect.name
     query = (
@@ -229,14 +283,22 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         labels = label_rows(conn, model.name, [r[1] for r in rows]) if rows else []
     n = len(rows)
     columns = list(zip(*rows)) if rows else [()] * 10
-    documents = _decode_documents(columns[4])
-    features, raw = feature_columns(model, documents)
+    typed = typed_feature_columns(model, columns[4])
+    if typed is not None:
+        documents = None
+        features = {f.name: typed[f.name] for f in model.features if f.type is not FeatureType.text}
+        raw: dict[str, np.ndarray] = {}
+        slice_sources = typed
+    else:
+        documents = _decode_documents(columns[4])
+        features, raw = feature_columns(model, documents)
+        slice_sources = features
     prediction_id = np.array(columns[1], dtype=object)
     joined = join_labels(prediction_id, labels)
     return WindowData(
         start=start, end=end, time=_floats(columns[0], n), prediction_id=prediction_id,
         version=np.array(columns[2], dtype=object), weight=_floats(columns[3], n), features=features,
-        slices=slice_columns(model, _decode_documents(columns[5]), features, documents),
+        slices=slice_columns(model, _decode_documents(columns[5]), slice_sources, documents),
         prediction=np.array(columns[6], dtype=object), prediction_value=_floats(columns[7], n),
         score=_floats(columns[8], n), probabilities=probability_matrix(model, _decode_documents(columns[9])),
         label=joined.label, label_value=joined.label_value, label_time=joined.label_time, raw_features=raw,

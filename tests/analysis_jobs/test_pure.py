@@ -91,3 +91,28 @@ def test_rows_hold_json_and_short_statuses():
     assert stored_status("insufficient_data") == "insufficient" and len(stored_status("not_evaluated")) <= 16
     assert json_safe({"a": np.float64("nan"), "b": np.arange(2), "c": (np.int64(3), math.inf)}) == \
         {"a": None, "b": [0, 1], "c": [3, None]}
+
+
+def test_slices_get_the_engines_alert_decisions_with_fewer_statistics():
+    from analysis.drift import fit_profile
+    from analysis.drift.engine import compute_drift_profiles
+    from analysis.jobs.drift_job import decide_drift, window_profiles
+    from analysis.stats.policy import AnalysisPolicy
+
+    rng = np.random.default_rng(5)
+    kinds = {"a": "numeric", "k": "categorical"}
+    reference = fit_profile({"a": rng.normal(0, 1, 5000), "k": np.array(["u", "v"], object)[rng.integers(0, 2, 5000)]},
+                            kinds)
+    n = 4000
+    group = np.array(["g1", "g2"], dtype=object)[rng.integers(0, 2, n)]
+    current = {"a": rng.normal(0, 1, n) + np.where(group == "g2", 0.3, 0.0),
+               "k": np.array(["u", "v"], object)[rng.integers(0, 2, n)]}
+    segments = slice_segments({"grp": group}, np.ones(n), 10)
+    profiles, _ = window_profiles(reference, current, np.ones(n), segments, 100)
+    policy = AnalysisPolicy()
+    full = compute_drift_profiles(reference, profiles, policy)
+    fast = decide_drift(reference, profiles, policy)
+    assert [(f.feature, f.segment, f.decision) for f in fast.features] == \
+        [(f.feature, f.segment, f.decision) for f in full.features]
+    assert fast.get("a", "grp=g2").drift and set(fast.get("a", "grp=g2").results) == {"wasserstein_norm"}
+    assert set(fast.get("a").results) == set(full.get("a").results)
