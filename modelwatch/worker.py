@@ -44,7 +44,7 @@ PREDICTIONS_PATH = "/v1/predictions"
 LABELS_PATH = "/v1/labels"
 COUNTERS_PATH = "/v1/counters"
 # Records per json call: one call per record spends ~20% of the encoding in per-call setup, and
-# a chunk this size holds the GIL well under a millisecond (less than the 5 ms switch interval).
+# a chunk this size holds the GIL well under a millisecond (the switch interval is 5 ms).
 ENCODE_CHUNK = 64
 
 
@@ -264,29 +264,37 @@ class BackgroundWorker:
     def _encode(self, batch: list[Any], build: Any, stats: EncodeStats) -> tuple[list[bytes], int]:
         """The batch's records as ``encode_records`` pieces, and how many records they hold.
 
-        Fast path: a chunk of records is encoded as it is, in one call. JSON refuses NaN,
-        infinities, unknown types and invalid text; only then is the chunk redone record by
-        record, and only a refused record is rebuilt with every value cleaned (infinities counted).
+        Fast path: ENCODE_CHUNK records are encoded as they are, in one call. JSON refuses NaN,
+        infinities, unknown types and invalid text; then records go one by one (only a refused
+        one is rebuilt with every value cleaned, infinities counted) until ENCODE_CHUNK in a row
+        went through, so data where NaN is common costs what one call per record costs.
         """
         pieces: list[bytes] = []
         count = 0
-        for start in range(0, len(batch), ENCODE_CHUNK):
-            chunk = batch[start:start + ENCODE_CHUNK]
-            try:
-                pieces.append(encode_records([build(item, None) for item in chunk]))
-                count += len(chunk)
-                continue
-            except ENCODE_ERRORS:
-                pass
-            for item in chunk:
+        start = 0
+        clean_run = ENCODE_CHUNK  # records encoded as they are since the last refusal
+        while start < len(batch):
+            if clean_run >= ENCODE_CHUNK:
+                chunk = batch[start:start + ENCODE_CHUNK]
                 try:
-                    try:
-                        pieces.append(encode_records([build(item, None)]))
-                    except ENCODE_ERRORS:
-                        pieces.append(encode_records([build(item, stats)]))
-                    count += 1
-                except Exception as exc:  # bad data loses its own row, never the batch
-                    self._invalid_record(exc)
+                    pieces.append(encode_records([build(item, None) for item in chunk]))
+                    count += len(chunk)
+                    start += len(chunk)
+                    continue
+                except ENCODE_ERRORS:
+                    clean_run = 0
+            item = batch[start]
+            start += 1
+            try:
+                try:
+                    pieces.append(encode_records([build(item, None)]))
+                    clean_run += 1
+                except ENCODE_ERRORS:
+                    clean_run = 0
+                    pieces.append(encode_records([build(item, stats)]))
+                count += 1
+            except Exception as exc:  # bad data loses its own row, never the batch
+                self._invalid_record(exc)
         return pieces, count
 
     def _ship(self, path: str, envelope: dict[str, Any], batch: list[Any], build: Any) -> None:

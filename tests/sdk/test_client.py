@@ -389,22 +389,24 @@ def test_transport_factory_like_sentry() -> None:
 
 @pytest.mark.parametrize("debug", [False, True])
 def test_unencodable_records_lose_only_themselves(make_client: MakeClient, debug: bool) -> None:
-    # Records are encoded in chunks; one the encoder refuses sends its chunk record by record.
+    # Records are encoded in chunks; after a refusal they go one by one for a while, then in
+    # chunks again: every good record ships once, in order.
     circular: dict[str, Any] = {}
     circular["self"] = circular
     client = make_client(debug=debug, batch_size=1000)
-    for i in range(150):
+    for i in range(400):
         features: dict[str, Any] = {"x": float(i)}
         if i == 7:
             features["note"] = "lone \ud800 surrogate"  # not valid Unicode: cannot be UTF-8
         elif i == 70:
             features["nested"] = circular
-        elif i == 100:
+        elif i in (100, 300):
             features["x"] = float("nan")  # cleaned to null, the record ships
         client.log_prediction(f"p{i}", features, 1)
     assert not client.flush(5)  # two records could not be delivered
     shipped = client.transport.records()  # type: ignore[attr-defined]
-    assert [r["prediction_id"] for r in shipped] == [f"p{i}" for i in range(150) if i not in (7, 70)]
-    assert shipped[98]["features"] == {"x": None}
+    assert [r["prediction_id"] for r in shipped] == [f"p{i}" for i in range(400) if i not in (7, 70)]
+    by_id = {r["prediction_id"]: r["features"] for r in shipped}
+    assert by_id["p100"] == by_id["p300"] == {"x": None} and by_id["p399"] == {"x": 399.0}
     assert client.stats().dropped == {"invalid_record": 2}
     assert client.stats().internal_errors == 0
