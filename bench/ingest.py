@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -51,15 +52,19 @@ def feature_pool(seed: int, size: int = 2000) -> list[dict]:
     return pool
 
 
-def produce(url: str, token: str, seconds: float, index: int, results: mp.Queue) -> None:
+def produce(url: str, token: str, seconds: float, warmup: float, index: int, results: mp.Queue) -> None:
     import modelwatch
 
     client = modelwatch.Client(url, token, "bench", "v1", batch_size=5000, max_queue_size=200_000,
                                flush_interval=0.5, retry_deadline=300.0)
     pool = feature_pool(index)
     logged = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    deadline = started + seconds
+    cpu_at_warm = None
+    while (now := time.monotonic()) < deadline:
+        if cpu_at_warm is None and now >= started + warmup:
+            cpu_at_warm = (time.process_time(), logged)
         # Closed loop: offer load only as fast as the pipeline drains it, so nothing is dropped.
         if client.stats().buffered_predictions > 100_000:
             time.sleep(0.002)
@@ -68,10 +73,49 @@ def produce(url: str, token: str, seconds: float, index: int, results: mp.Queue)
             client.log_prediction(f"p{index}-{logged}", pool[logged % len(pool)], "1", score=0.73,
                                   latency_ms=2.5)
             logged += 1
+    # CPU (both threads) per row logged in the steady part of the run.
+    cpu0, logged0 = cpu_at_warm or (0.0, 0)
+    cpu_per_row = (time.process_time() - cpu0) / max(1, logged - logged0)
     flushed = client.flush(timeout=300)
     stats = client.stats()
     client.close()
-    results.put((index, logged, flushed, dict(stats.dropped)))
+    results.put((index, logged, flushed, dict(stats.dropped), cpu_per_row))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its exited children (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (collector workers, PostgreSQL backends)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def tree_cpu_seconds(root: int | None) -> float:
+    return float("nan") if root is None else sum(cpu_seconds(pid) for pid in process_tree(root))
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (anything but idle and iowait)."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mib(pid: int) -> float:
@@ -110,6 +154,18 @@ def raw_copy_rows_per_s(engine, total: int, batch: int) -> float:
     return total / (time.perf_counter() - start)
 
 
+WARMUP_S = 3
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    at: float
+    stored: int
+    collector_cpu: float
+    postgres_cpu: float
+    machine_busy: float
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0)
@@ -134,7 +190,8 @@ def main() -> None:
         url = server.url
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("DROP TABLE IF EXISTS predictions, labels, request_counters CASCADE"))
+        # alembic_version too, so create_schema builds the tables again on a reused database.
+        conn.execute(sa.text("DROP TABLE IF EXISTS predictions, labels, request_counters, alembic_version CASCADE"))
     create_schema(engine)
     token = create_token(engine, scopes=["ingest"], name="bench")
     config = tmp / "monitors.yaml"
@@ -151,24 +208,36 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     httpx.get(f"{base}/healthz").raise_for_status()
 
-    samples: list[tuple[float, int, float]] = []
+    postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0]) if server else None
+    memory: list[float] = []
+    window: list[Snapshot] = []
     stop = threading.Event()
 
+    def snapshot(conn: sa.Connection) -> Snapshot:
+        count = conn.execute(sa.text("SELECT count(*) FROM predictions")).scalar_one()
+        conn.commit()
+        return Snapshot(time.monotonic(), count, tree_cpu_seconds(collector.pid),
+                        tree_cpu_seconds(postmaster), machine_busy_seconds())
+
     def monitor() -> None:
+        # Rows are counted only at the window's two ends: a count(*) every second would itself
+        # take a growing share of the two cores.
         with engine.connect() as conn:
-            while not stop.is_set():
-                count = conn.execute(sa.text("SELECT count(*) FROM predictions")).scalar_one()
-                conn.commit()
-                samples.append((time.monotonic(), count, rss_mib(collector.pid)))
-                stop.wait(1.0)
+            for at in (started + WARMUP_S, started + args.seconds):
+                while not stop.is_set() and time.monotonic() < at:
+                    memory.append(rss_mib(collector.pid))
+                    stop.wait(min(1.0, max(0.0, at - time.monotonic())))
+                if stop.is_set():
+                    return
+                window.append(snapshot(conn))
 
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
-    producers = [ctx.Process(target=produce, args=(base, token, args.seconds, i, results))
+    producers = [ctx.Process(target=produce, args=(base, token, args.seconds, WARMUP_S, i, results))
                  for i in range(args.producers)]
+    started = time.monotonic()
     watcher = threading.Thread(target=monitor, daemon=True)
     watcher.start()
-    started = time.monotonic()
     for p in producers:
         p.start()
     outcomes = [results.get(timeout=args.seconds + 600) for _ in producers]
@@ -180,17 +249,26 @@ def main() -> None:
 
     logged = sum(o[1] for o in outcomes)
     dropped = {k: v for o in outcomes for k, v in o[3].items()}
+    producer_cpu = statistics.mean(o[4] for o in outcomes)
     with engine.connect() as conn:
         stored = conn.execute(sa.text("SELECT count(*) FROM predictions")).scalar_one()
         distinct = conn.execute(sa.text("SELECT count(DISTINCT prediction_id) FROM predictions")).scalar_one()
     collector.terminate()
     collector.wait(timeout=30)
 
-    # Sustained rate: rows stored per second between 3 s after start and the producers' end.
-    steady = [s for s in samples if started + 3 <= s[0] <= producers_done]
-    e2e = (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0]) if len(steady) >= 2 else float("nan")
+    # Sustained rate: rows stored per second between the warm-up and the producers' deadline.
+    if len(window) == 2:
+        first, last = window
+        rows = last.stored - first.stored
+        e2e = rows / (last.at - first.at)
+        per_row = lambda a, b: (b - a) / rows * 1e6 if rows else float("nan")  # noqa: E731
+        collector_us = per_row(first.collector_cpu, last.collector_cpu)
+        postgres_us = per_row(first.postgres_cpu, last.postgres_cpu)
+        busy_us = per_row(first.machine_busy, last.machine_busy)
+    else:
+        e2e = collector_us = postgres_us = busy_us = float("nan")
     overall = stored / (producers_done - started)
-    memory = [s[2] for s in steady] or [float("nan")]
+    memory = memory[WARMUP_S:] or memory or [float("nan")]
 
     raw = raw_copy_rows_per_s(engine, args.raw_rows, 5000)
     engine.dispose()
@@ -198,6 +276,8 @@ def main() -> None:
         server.stop()
 
     ratio = e2e / raw
+    producers_us = producer_cpu * 1e6
+    others_us = busy_us - collector_us - postgres_us - producers_us
     print("\nbench/ingest — SDK -> collector -> PostgreSQL (20 numeric + 5 categorical features)")
     print(f"  producers={args.producers} collector workers={args.workers} duration={args.seconds:.0f}s cpus={os.cpu_count()}")
     print(f"  end to end, sustained      {e2e:>12,.0f} rows/s   target >= 100,000  {'MET' if e2e >= 100_000 else 'NOT MET'}")
@@ -210,6 +290,9 @@ def main() -> None:
     print(f"  collector RSS MiB: first {memory[0]:.0f}  median {statistics.median(memory):.0f}  "
           f"max {max(memory):.0f}  last {memory[-1]:.0f}   (flat = last within 20% of first: "
           f"{'yes' if memory[-1] <= memory[0] * 1.2 else 'no'})")
+    print(f"  CPU per stored row (us): producers {producers_us:.1f}  collector {collector_us:.1f}  "
+          f"postgres {postgres_us:.1f}  other load on the machine {others_us:.1f}  "
+          f"(2 cores = {2e6 / e2e if e2e else float('nan'):.1f} us/row available)")
 
 
 if __name__ == "__main__":
