@@ -219,9 +219,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         print("no API tokens yet: create one with  modelwatch token create --scope ingest", file=sys.stderr)
     engine.dispose()
     stop_scheduler = start_background_scheduler(settings, _load_monitors_or_exit(settings))
+    from modelwatch.cli_shadow import start_background_runner
+
+    stop_shadow = start_background_runner(settings, _load_monitors_or_exit(settings))
     try:
         _serve_collector(settings)
     finally:
+        stop_shadow()
         stop_scheduler()
     return 0
 
@@ -264,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelwatch.cli_analysis import add_analysis_commands
 
     add_analysis_commands(sub, _add_db_flags)
+    from modelwatch.cli_shadow import add_shadow_commands
+
+    add_shadow_commands(sub, _add_db_flags)
     return parser
 
 
