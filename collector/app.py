@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from collector import routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_silences
+from collector import (
+    routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_shadow, routes_silences,
+)
 from collector.auth import TokenCache
 from collector.codecs import ModelCodec, build_codec
 from collector.errors import DATABASE_DOWN, ContainUnexpectedErrors, install_error_handlers
@@ -67,7 +69,8 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
     app.state.collector = state
     app.state.metrics = metrics
     install_error_handlers(app, settings.retry_after_seconds)
-    for module in (routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_silences):
+    for module in (routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_silences,
+                   routes_shadow):
         app.include_router(module.router)
     install_openapi(app)
     # The timer is added last, so it is outermost and also times the 500s answered inside.
