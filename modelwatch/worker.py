@@ -27,8 +27,8 @@ from modelwatch.payloads import (
     PredictionItem,
     ENCODE_ERRORS,
     encode_batch,
+    encode_items,
     encode_json,
-    encode_records,
     label_record,
     prediction_record,
 )
@@ -43,9 +43,6 @@ logger = logging.getLogger("modelwatch")
 PREDICTIONS_PATH = "/v1/predictions"
 LABELS_PATH = "/v1/labels"
 COUNTERS_PATH = "/v1/counters"
-# Records per json call: one call per record spends ~20% of the encoding in per-call setup, and
-# a chunk this size holds the GIL well under a millisecond (the switch interval is 5 ms).
-ENCODE_CHUNK = 64
 
 
 def plan_export(buffered: int, batch_size: int, now: float, timer_due_at: float, forced: bool) -> int:
@@ -261,45 +258,9 @@ class BackgroundWorker:
     def _ship_labels(self, batch: list[LabelItem]) -> None:
         self._ship(LABELS_PATH, {"model": self.settings.model}, batch, label_record)
 
-    def _encode(self, batch: list[Any], build: Any, stats: EncodeStats) -> tuple[list[bytes], int]:
-        """The batch's records as ``encode_records`` pieces, and how many records they hold.
-
-        Fast path: ENCODE_CHUNK records are encoded as they are, in one call. JSON refuses NaN,
-        infinities, unknown types and invalid text; then records go one by one (only a refused
-        one is rebuilt with every value cleaned, infinities counted) until ENCODE_CHUNK in a row
-        went through, so data where NaN is common costs what one call per record costs.
-        """
-        pieces: list[bytes] = []
-        count = 0
-        start = 0
-        clean_run = ENCODE_CHUNK  # records encoded as they are since the last refusal
-        while start < len(batch):
-            if clean_run >= ENCODE_CHUNK:
-                chunk = batch[start:start + ENCODE_CHUNK]
-                try:
-                    pieces.append(encode_records([build(item, None) for item in chunk]))
-                    count += len(chunk)
-                    start += len(chunk)
-                    continue
-                except ENCODE_ERRORS:
-                    clean_run = 0
-            item = batch[start]
-            start += 1
-            try:
-                try:
-                    pieces.append(encode_records([build(item, None)]))
-                    clean_run += 1
-                except ENCODE_ERRORS:
-                    clean_run = 0
-                    pieces.append(encode_records([build(item, stats)]))
-                count += 1
-            except Exception as exc:  # bad data loses its own row, never the batch
-                self._invalid_record(exc)
-        return pieces, count
-
     def _ship(self, path: str, envelope: dict[str, Any], batch: list[Any], build: Any) -> None:
         stats = EncodeStats()
-        pieces, count = self._encode(batch, build, stats)
+        pieces, count = encode_items(batch, build, stats, self._invalid_record)
         if stats.non_finite:
             self.counters.drop("non_finite", stats.non_finite)
         if not count:
