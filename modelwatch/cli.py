@@ -147,21 +147,15 @@ def _load_monitors_or_exit(settings: Any) -> Any:
         raise SystemExit(2) from None
 
 
-# Collector processes: the first generation is collected after this many net allocations (700
-# by default). A batch allocates tens of thousands of short-lived objects (COPY row tuples,
-# lists); at 700 they are scanned, promoted and rescanned while the batch is still alive, at
-# this threshold most are freed by reference counting before any collection sees them.
-SERVING_GC_THRESHOLD = 50_000
-
-
 def tune_gc_for_serving() -> None:
-    """Freeze what exists now (modules, the app, config) into the permanent generation, so no
-    collection rescans it, and collect young objects less often (SERVING_GC_THRESHOLD)."""
+    """Move what exists now (modules, the app, its config: ~150k objects) into the permanent
+    generation, so the full collections that batches of records trigger no longer rescan it
+    (GC was ~0.6 us of CPU per ingested row, ~0.25 after). A higher first-generation threshold
+    saved nothing measurable on top, so the defaults stay."""
     import gc
 
     gc.collect()
     gc.freeze()
-    gc.set_threshold(SERVING_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def collector_app_from_environment() -> Any:
