@@ -88,17 +88,43 @@ def load(engine, monitors, start: datetime, rows: int, slices: int) -> None:
                               for r in labeled.tolist()])
 
 
+def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespace) -> None:
+    from analysis.jobs.cycle import run_cycle
+    from analysis.jobs.profiles import ProfileCache
+    from analysis.jobs.run import RunContext
+    from store.schema import analysis_results
+    from store.schema_scheduler import analysis_label_scans, analysis_windows
+
+    with engine.begin() as conn:  # every window unanalysed again
+        for table in (analysis_results, analysis_windows, analysis_label_scans):
+            conn.execute(table.delete())
+    ctx = RunContext(engine, "bench", profiles=ProfileCache())  # cold cache: profiles read from the store
+    t = time.perf_counter()
+    report = run_cycle(ctx, monitors, now, workers=workers, alerts=False)
+    wall = time.perf_counter() - t
+    done = [o for o in report.outcomes if o.status == "done"]
+    read, compute, write = (sum(getattr(o, f) for o in done) for f in ("read_s", "compute_s", "write_s"))
+    results = sum(o.n_results for o in done)
+    print(f"\none cycle: {len(done)} windows ({sum(o.n_rows for o in done):,} predictions, "
+          f"{N_NUMERIC + N_CATEGORICAL} features, {args.slices} slice key(s)) in {wall:.1f}s "
+          f"(target < 30 s) with {workers} worker(s)")
+    print(f"  read {read:.1f}s  compute {compute:.1f}s  write {write:.1f}s  "
+          f"other {max(wall * workers - read - compute - write, 0):.1f}s (claims, profile reads)"
+          + ("  [summed over workers]" if workers > 1 else ""))
+    print(f"  {results:,} result rows, {sum(o.drift for o in done)} windows with drift "
+          f"(expected {args.models // 2}), failed {len(report.failed_windows)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=int, default=100)
     parser.add_argument("--rows", type=int, default=10_000, help="predictions per model in the window")
-    parser.add_argument("--workers", type=int, default=1, help="models analysed at once")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1],
+                        help="models analysed at once; several values: one cycle each, on the same data")
     parser.add_argument("--slices", type=int, default=1, help="slice keys per model (4 values each)")
     args = parser.parse_args()
 
-    from analysis.jobs.cycle import run_cycle
     from analysis.jobs.profiles import ProfileCache
-    from analysis.jobs.run import RunContext
     from analysis.jobs.schedule import model_analysis
     from config.loader import parse_monitors
     from store.bootstrap import create_schema
@@ -115,7 +141,7 @@ def main() -> None:
         server = PostgresServer(bindir, Path(tempfile.mkdtemp(prefix="mw-bench-scheduler-")), free_port())
         server.start()
         url = server.url
-    engine = create_engine(url, pool_size=max(5, args.workers + 2))
+    engine = create_engine(url, pool_size=max(5, max(args.workers) + 2))
     try:
         create_schema(engine)
         monitors = parse_monitors({"version": 1, "models": [model_spec(f"m{i:03d}", args.slices)
@@ -134,20 +160,8 @@ def main() -> None:
             profiles.get(engine, model, model_analysis(model).policy.profile)
         print(f"reference profiles fitted and stored once: {time.perf_counter() - t:.1f}s "
               f"({(time.perf_counter() - t) / args.models * 1000:.0f} ms per model)")
-        ctx = RunContext(engine, "bench", profiles=ProfileCache())  # cold cache: profiles read from the store
-        t = time.perf_counter()
-        report = run_cycle(ctx, monitors, now, workers=args.workers, alerts=False)
-        wall = time.perf_counter() - t
-        done = [o for o in report.outcomes if o.status == "done"]
-        read, compute, write = (sum(getattr(o, f) for o in done) for f in ("read_s", "compute_s", "write_s"))
-        results = sum(o.n_results for o in done)
-        print(f"\none cycle: {len(done)} windows ({sum(o.n_rows for o in done):,} predictions, "
-              f"{N_NUMERIC + N_CATEGORICAL} features, {args.slices} slice key(s)) in {wall:.1f}s "
-              f"(target < 30 s) with {args.workers} worker(s)")
-        print(f"  read {read:.1f}s  compute {compute:.1f}s  write {write:.1f}s  "
-              f"other {max(wall * args.workers - read - compute - write, 0):.1f}s (claims, profile reads)")
-        print(f"  {results:,} result rows, {sum(o.drift for o in done)} windows with drift "
-              f"(expected {args.models // 2}), failed {len(report.failed_windows)}")
+        for workers in args.workers:
+            cycle(engine, monitors, now, workers, args)
     finally:
         engine.dispose()
         if server is not None:

@@ -1,7 +1,9 @@
 """Data quality of one window, whole and per slice (pure).
 
-The whole window also gets the volume check: its weighted rows (estimated traffic) against the
-expected volume from earlier windows (``expected_volume``).
+The whole window gets every check of ``check_quality``, with the volume check: its weighted
+rows (estimated traffic) against the expected volume from earlier windows
+(``expected_volume``). Slices get the distribution checks (range, nulls, missing rate, new
+categories); type violations are reported for the whole window only.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import numpy as np
 from analysis.drift.profile import Profile
 from analysis.jobs.results import QUALITY, ResultRow, finite, json_safe, stored_status
 from analysis.jobs.segments import Segment
-from analysis.quality.findings import QualityReport
+from analysis.quality.checks import missing_rate_change, new_categories, not_null, out_of_range
+from analysis.quality.findings import QualityFinding, QualityReport
 from analysis.quality.report import check_quality
 from analysis.stats.policy import AnalysisPolicy
-from config.monitors import Feature
+from config.monitors import Feature, FeatureType
 
 SEASON = timedelta(days=1)  # traffic repeats daily: compare an hour with the same hour before
 MIN_HISTORY = 3
@@ -58,17 +61,41 @@ def quality_rows(reference: Profile, features: Mapping[str, np.ndarray], raw: Ma
     """
     profiles = profiles or {}
 
-    def check(rows: np.ndarray | None, name: str, expected: float | None) -> QualityReport:
-        cols = features if rows is None else {n: c[rows] for n, c in features.items()}
-        w = weights if rows is None else weights[rows]
-        window = profiles.get(name)
-        if window is None and reference.features:
-            window = reference.summarise(cols, w)  # on the float columns: raw ones may hold text
-        sent = {**cols, **(raw if rows is None else {n: c[rows] for n, c in raw.items()})}
-        return check_quality(reference, sent, declared, w, policy, expected_rows=expected, window=window)
-
-    out = _rows(check(None, "", expected_rows), "", "")
+    window = profiles.get("")
+    if window is None and reference.features:
+        window = reference.summarise(features, weights)  # on the float columns: raw ones may hold text
+    out = _rows(check_quality(reference, {**features, **raw}, declared, weights, policy,
+                              expected_rows=expected_rows, window=window), "", "")
     for seg in segments:
         if seg.rows.shape[0]:
-            out.extend(_rows(check(seg.rows, seg.name, None), seg.key, seg.value))
+            cols = {n: c[seg.rows] for n, c in features.items()}
+            w = weights[seg.rows]
+            part = profiles.get(seg.name)
+            if part is None and reference.features:
+                part = reference.summarise(cols, w)
+            out.extend(_rows(QualityReport(tuple(slice_findings(reference, part, cols, declared, w, policy))),
+                             seg.key, seg.value))
     return out
+
+
+def slice_findings(reference: Profile, window: Profile | None, columns: Mapping[str, np.ndarray],
+                   declared: Sequence[Feature], weights: np.ndarray, policy: AnalysisPolicy) -> list[QualityFinding]:
+    """check_quality's checks for one slice, except types: a type violation is a row's schema
+    problem, reported once for the whole window (slicing it repeats the same rows, and the
+    per-value type test is the slowest check on text columns)."""
+    q = policy.quality
+    found: list[QualityFinding] = []
+    for feature in declared:
+        name = feature.name
+        if feature.type is FeatureType.numeric and feature.range is not None and name in columns:
+            found.append(out_of_range(name, columns[name], *feature.range, weights, max_rate=q.out_of_range_rate))
+        if window is None or name not in reference.features or name not in window.features:
+            continue
+        summary = window[name]
+        if not feature.nullable:
+            found.append(not_null(name, summary))
+        found.append(missing_rate_change(name, reference[name], summary, max_increase=policy.missing_rate_increase(name),
+                                         alpha=q.alpha, min_n=q.min_n))
+        if feature.type is FeatureType.categorical:
+            found.append(new_categories(name, reference[name], summary, feature.categories, max_rate=q.new_category_rate))
+    return found
