@@ -56,7 +56,7 @@ def typed_feature_columns(model: Model, texts: Sequence[str]) -> dict[str, np.nd
     key = tuple((f.name, f.type) for f in model.features) + tuple(model.slices)
     if key not in _DOCUMENT_TYPES:
         struct, names = _document_type(model)
-        _DOCUMENT_TYPES[key] = (msgspec.json.Decoder(list[struct]), names)
+        _DOCUMENT_TYPES[key] = (msgspec.json.Decoder(list[struct]), names)  # type: ignore[valid-type]
     decoder, names = _DOCUMENT_TYPES[key]
     try:
         documents = decoder.decode("[" + ",".join(texts) + "]")

@@ -10,6 +10,7 @@ also gets the label lag and the worst slices by excess error.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def correctness(model: Model, data: WindowData, rows: np.ndarray, threshold: flo
 def _classifier_metrics(model: Model, data: WindowData, rows: np.ndarray, policy: AnalysisPolicy
                         ) -> tuple[list[MetricEstimate], dict[str, object]]:
     perf = policy.performance
-    options = {"confidence": perf.confidence, "ece_bins": perf.ece_bins, "bootstrap": perf.bootstrap, "seed": perf.seed}
+    options: dict[str, Any] = {"confidence": perf.confidence, "ece_bins": perf.ece_bins, "bootstrap": perf.bootstrap, "seed": perf.seed}
     y, w = data.label[rows], data.weight[rows]
     predicted = data.prediction[rows]
     if model.task is Task.binary:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from analysis.drift.categorical_profile import CategoricalSummary
 from analysis.drift.profile import Profile
 from analysis.jobs.results import QUALITY, ResultRow, finite, json_safe, stored_status
 from analysis.jobs.segments import Segment
@@ -96,6 +97,7 @@ def slice_findings(reference: Profile, window: Profile | None, columns: Mapping[
             found.append(not_null(name, summary))
         found.append(missing_rate_change(name, reference[name], summary, max_increase=policy.missing_rate_increase(name),
                                          alpha=q.alpha, min_n=q.min_n))
-        if feature.type is FeatureType.categorical:
-            found.append(new_categories(name, reference[name], summary, feature.categories, max_rate=q.new_category_rate))
+        ref = reference[name]
+        if isinstance(ref, CategoricalSummary) and isinstance(summary, CategoricalSummary):
+            found.append(new_categories(name, ref, summary, feature.categories, max_rate=q.new_category_rate))
     return found

@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -26,7 +27,10 @@ from config.monitors import Monitors
 
 logger = logging.getLogger("modelwatch.analysis")
 JOB_ID = "modelwatch-analysis-cycle"
+RETENTION_JOB_ID = "modelwatch-retention"
 DEFAULT_TICK = timedelta(seconds=60)
+RETENTION_EVERY = timedelta(days=1)
+RETENTION_FIRST_DELAY = timedelta(minutes=5)  # not in the way of the first analysis cycle
 
 
 def scheduler_owner() -> str:
@@ -38,8 +42,10 @@ class AnalysisScheduler:
     """Runs analysis cycles every ``tick`` on APScheduler; ``run_once`` runs one cycle now."""
 
     def __init__(self, engine: Engine, monitors: Monitors, *, tick: timedelta = DEFAULT_TICK, workers: int = 1,
-                 context: RunContext | None = None) -> None:
+                 context: RunContext | None = None,
+                 retention: Mapping[str, timedelta | None] | None = None) -> None:
         self.context = context or RunContext(engine, scheduler_owner())
+        self.retention = retention  # None: no retention job (store.retention.apply_retention daily)
         self.monitors = monitors
         self.tick = tick
         self.workers = workers
@@ -61,10 +67,30 @@ class AnalysisScheduler:
         except Exception:  # noqa: BLE001 -- keep ticking: the next cycle may find the database back
             logger.exception("analysis cycle failed")
 
+    def run_retention(self, now: datetime | None = None) -> None:
+        """Delete what is past each table's retention (store.retention); replicas doing it too
+        only find nothing left to delete."""
+        from store.retention import apply_retention
+
+        report = apply_retention(self.context.engine, self.retention or {}, now or utc_now(),
+                                 actor=f"scheduler:{self.context.owner}")
+        if report.total:
+            logger.info("retention: %d row(s) deleted %s", report.total, {k: v for k, v in report.deleted.items() if v})
+
+    def _retention_tick(self) -> None:
+        try:
+            self.run_retention()
+        except Exception:  # noqa: BLE001 -- keep the scheduler alive; tomorrow's run retries
+            logger.exception("retention failed")
+
     def _configure(self, scheduler: BaseScheduler) -> BaseScheduler:
         scheduler.add_job(self._tick, IntervalTrigger(seconds=self.tick.total_seconds()), id=JOB_ID,
                           max_instances=1, coalesce=True, misfire_grace_time=max(1, int(self.tick.total_seconds())),
                           next_run_time=utc_now())
+        if self.retention is not None:
+            scheduler.add_job(self._retention_tick, IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()),
+                              id=RETENTION_JOB_ID, max_instances=1, coalesce=True,
+                              next_run_time=utc_now() + RETENTION_FIRST_DELAY)
         self._scheduler = scheduler
         return scheduler
 
