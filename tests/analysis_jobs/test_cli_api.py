@@ -20,6 +20,7 @@ from store.engine import create_engine
 from tests.analysis_jobs.seed import HOUR, model_spec, monitors, recent_t0, seed
 from tests.analysis_jobs.test_windows import run
 from tests.collector.conftest import start_collector  # noqa: F401  (fixture)
+from modelwatch.cli import main
 from tests.conftest import REPO_ROOT
 
 
@@ -44,27 +45,26 @@ def store_with_data(tmp_path: Path):
 
 def test_analyze_backfills_a_range(store_with_data):
     url, config, t0, engine = store_with_data
-    args = ["analyze", "--model", "fraud", "--from", t0.isoformat(), "--to", (t0 + 4 * HOUR).isoformat(),
-            "--db", url, "--config", config]
-    result = modelwatch(*args)
+    result = modelwatch("analyze", "--model", "fraud", "--from", t0.isoformat(), "--to", (t0 + 4 * HOUR).isoformat(),
+                        "--db", url, "--config", config)
     assert result.returncode == 0, result.stderr
     assert "4 window(s)" in result.stdout and "4 analysed" in result.stdout and "drift in 2" in result.stdout
     drift = read_results(engine, "fraud", "drift", t0, t0 + 4 * HOUR, metric="drift", feature="x")
     assert [r.status for r in drift] == ["no_drift", "no_drift", "drift", "drift"]
-    again = modelwatch(*args, "--kind", "performance", "--quiet")
-    assert again.returncode == 0 and "4 analysed" in again.stdout
-    assert len(read_results(engine, "fraud", "drift", t0, t0 + 4 * HOUR, metric="drift", feature="x")) == 4
-
-    bad = modelwatch("analyze", "--model", "nope", "--from", t0.isoformat(), "--to", "2030-01-01",
-                     "--db", url, "--config", config)
-    assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
 
 
-def test_scheduler_once_runs_one_cycle(store_with_data):
+def test_analyze_again_and_the_scheduler_in_process(store_with_data, capsys):
+    # the same commands through main(): no interpreter start-up per call
     url, config, t0, engine = store_with_data
-    result = modelwatch("scheduler", "--once", "--db", url, "--config", config)
-    assert result.returncode == 0, result.stderr
-    assert "window(s) analysed" in result.stdout
+    span = ["--from", t0.isoformat(), "--to", (t0 + 4 * HOUR).isoformat(), "--db", url, "--config", config]
+    assert main(["analyze", "--model", "fraud", *span, "--quiet"]) == 0
+    assert main(["analyze", "--model", "fraud", *span, "--kind", "performance", "--quiet"]) == 0
+    assert "4 analysed" in capsys.readouterr().out
+    assert len(read_results(engine, "fraud", "drift", t0, t0 + 4 * HOUR, metric="drift", feature="x")) == 4
+    assert main(["analyze", "--model", "nope", *span]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert main(["scheduler", "--once", "--db", url, "--config", config]) == 0
+    assert "window(s) analysed" in capsys.readouterr().out
 
 
 def test_results_api_returns_stored_results(engine: Engine, start_collector):  # noqa: F811
