@@ -28,3 +28,6 @@ class Settings(BaseSettings):
     # Seconds a client should wait when the database is unreachable.
     retry_after_seconds: int = Field(default=5, ge=1)
     log_level: str = "info"
+    # Days kept per table, over store.retention.DEFAULT_RETENTION; 0 keeps forever.
+    # MODELWATCH_RETENTION_DAYS='{"predictions": 30, "audit_log": 0}'
+    retention_days: dict[str, float] = Field(default_factory=dict)

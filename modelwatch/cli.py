@@ -178,6 +178,9 @@ def _serve_collector(settings: Any, workers: int = 1) -> None:
 
     monitors = _load_monitors_or_exit(settings)
     engine = _open_store(settings)
+    from modelwatch.cli_store import audit_config_load
+
+    audit_config_load(engine, settings, "collector", monitors)
     print(f"modelwatch collector on http://{settings.host}:{settings.port}  "
           f"(store {_safe_url(settings.database_url)}, {len(monitors.models)} model(s) from {settings.config}"
           f"{f', {workers} workers' if workers > 1 else ''})", file=sys.stderr)
@@ -265,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelwatch.cli_shadow import add_shadow_commands
 
     add_shadow_commands(sub, _add_db_flags)
+    from modelwatch.cli_store import add_store_commands
+
+    add_store_commands(sub, _add_db_flags)
     return parser
 
 

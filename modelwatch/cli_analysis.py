@@ -92,19 +92,24 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _scheduler(engine: Any, monitors: Any, args: argparse.Namespace) -> Any:
+def _scheduler(engine: Any, monitors: Any, args: argparse.Namespace, settings: Any = None) -> Any:
     from datetime import timedelta
 
     from analysis.jobs.scheduler import AnalysisScheduler
+    from store.retention import retention_policies
 
+    retention = retention_policies(settings.retention_days) if settings is not None else None
     return AnalysisScheduler(engine, monitors, tick=timedelta(seconds=getattr(args, "tick", 60)),
-                             workers=getattr(args, "workers", 1))
+                             workers=getattr(args, "workers", 1), retention=retention)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, engine, monitors = _store_and_monitors(args)
-    scheduler = _scheduler(engine, monitors, args)
+    from modelwatch.cli_store import audit_config_load
+
+    audit_config_load(engine, settings, "scheduler", monitors)
+    scheduler = _scheduler(engine, monitors, args, settings)
     try:
         if args.once:
             report = scheduler.run_once()
@@ -128,7 +133,10 @@ def start_background_scheduler(settings: Any, monitors: Any) -> Callable[[], Non
 
     engine = create_engine(settings.database_url, hide_parameters=True)
     sync_models(engine, monitors)
-    scheduler = _scheduler(engine, monitors, argparse.Namespace())
+    from modelwatch.cli_store import audit_config_load
+
+    audit_config_load(engine, settings, "scheduler", monitors)
+    scheduler = _scheduler(engine, monitors, argparse.Namespace(), settings)
     scheduler.start_background()
 
     def stop() -> None:

@@ -233,6 +233,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from modelwatch.cli_analysis import _store_and_monitors
 
     settings, engine, monitors = _store_and_monitors(args)
+    from modelwatch.cli_store import audit_config_load
+
+    audit_config_load(engine, settings, "shadow-runner", monitors)
     runner = _runner(engine, monitors, args)
     # SIGTERM (docker stop, systemd) ends the loop after the page in flight, like Ctrl-C.
     signal.signal(signal.SIGTERM, lambda _sig, _frame: runner.stop.set())
