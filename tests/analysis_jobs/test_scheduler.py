@@ -92,3 +92,26 @@ def test_apscheduler_runs_cycles_in_the_background(sqlite_engine: Engine):
     finally:
         scheduler.shutdown()
     assert scheduler.context.stop.is_set()
+
+
+def test_up_runs_the_scheduler_beside_the_collector(tmp_path):
+    # what `modelwatch up` starts before serving: the scheduler thread, stopped by the returned function
+    from config.settings import Settings
+    from modelwatch.cli_analysis import start_background_scheduler
+    from store.bootstrap import create_schema
+
+    url = f"sqlite:///{tmp_path / 'up.db'}"
+    engine = create_engine(url)
+    create_schema(engine)
+    t0 = recent_t0(hours_ago=2)
+    config = monitors(model_spec("up", schedule={"window": "1h", "catchup": "2h"}))
+    seed(engine, config.models[0], t0, hours=1, per_hour=200)
+    stop = start_background_scheduler(Settings(database_url=url), config)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(r.status == "done" and r.n_rows for r in claims_of(engine)):
+            time.sleep(0.1)
+        assert [(r.window_start, r.status) for r in claims_of(engine) if r.n_rows] == [(t0, "done")]
+    finally:
+        stop()
+        engine.dispose()
