@@ -103,8 +103,13 @@ def infer_semantics(outputs: Sequence[OnnxOutput], model: Model, graph_classes: 
             f"cannot tell a label or probability output among {sorted(names)}: declare outputs in the mapping")
     if model.task is Task.binary and probabilities is None:
         raise InvalidArtifact("a binary model's candidate needs a probability output for its score")
-    semantics = OutputSemantics(kind="classifier", label=label, probabilities=probabilities)
-    return _with_classes(semantics, model, graph_classes)
+    semantics = _with_classes(OutputSemantics(kind="classifier", label=label, probabilities=probabilities),
+                              model, graph_classes)
+    shape = next((o.shape for o in outputs if o.name == probabilities), ())
+    if len(shape) == 2 and isinstance(shape[1], int) and shape[1] != len(semantics.classes or ()):
+        raise InvalidArtifact(f"output {probabilities!r} has {shape[1]} column(s) for {len(semantics.classes or ())} "
+                              f"classes {list(semantics.classes or ())}: is this a classifier of this model?")
+    return semantics
 
 
 def _with_classes(semantics: OutputSemantics, model: Model, graph_classes: tuple[str, ...] | None) -> OutputSemantics:

@@ -45,7 +45,7 @@ def read_paired(conn: Connection, model: Model, candidate_id: int, start: dateti
              .join(p, sa.and_(p.c.model == model.name, p.c.prediction_id == s.c.prediction_id, p.c.time == s.c.time))
              .where(s.c.candidate_id == candidate_id, s.c.time >= start, s.c.time < end)
              .order_by(s.c.time, s.c.prediction_id))
-    rows = list(conn.execute(query).tuples())
+    rows = list(conn.execute(query).all())
     by_column = list(zip(*rows)) if rows else [()] * len(columns)
     ids = _objects(list(by_column[0]))
     documents = None

@@ -70,7 +70,7 @@ def read_page(conn: Connection, model: Model, candidate_id: int, start: datetime
     if after is not None:
         query = query.where(p.c.time >= after[0],
                             sa.or_(p.c.time > after[0], p.c.prediction_id > after[1]))
-    return _batch(model, list(conn.execute(query).tuples()))
+    return _batch(model, list(conn.execute(query).all()))
 
 
 def read_recent(conn: Connection, model: Model, limit: int) -> FeatureBatch:
@@ -78,4 +78,4 @@ def read_recent(conn: Connection, model: Model, limit: int) -> FeatureBatch:
     p = schema.predictions
     query = (sa.select(p.c.time, p.c.prediction_id, sa.cast(p.c.features, sa.Text))
              .where(p.c.model == model.name).order_by(p.c.time.desc()).limit(limit))
-    return _batch(model, list(conn.execute(query).tuples()))
+    return _batch(model, list(conn.execute(query).all()))
