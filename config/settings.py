@@ -14,7 +14,8 @@ from config.loader import default_monitors_path
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MODELWATCH_", frozen=True, extra="ignore")
+    # env_ignore_empty: MODELWATCH_X= (compose's ${X:-}) means "not set", not an empty value.
+    model_config = SettingsConfigDict(env_prefix="MODELWATCH_", frozen=True, extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite:///./modelwatch.db"
     config: Path = Field(default_factory=default_monitors_path)
