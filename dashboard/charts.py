@@ -1,0 +1,88 @@
+"""Altair charts of the dashboard (pure: frames in, chart specs out). Times are UTC."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import altair as alt
+import pandas as pd
+
+from dashboard.histogram import Overlay
+from store.dashboard_reads import Deploy
+
+__all__ = ["alert_timeline", "burndown", "histogram_overlay", "slice_intervals", "time_series"]
+
+HEIGHT = 220
+
+
+def _deploy_layer(deploys: Sequence[Deploy], start: datetime, end: datetime) -> list[alt.Chart]:
+    """Vertical rules with the version name at each deploy inside the range."""
+    shown = [d for d in deploys if start <= d.at < end]
+    if not shown:
+        return []
+    frame = pd.DataFrame({"time": [d.at for d in shown], "version": [f"deploy {d.version}" for d in shown]})
+    rule = alt.Chart(frame).mark_rule(color="#7f7f7f", strokeDash=[4, 3]).encode(
+        x="time:T", tooltip=[alt.Tooltip("version:N"), alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+    text = alt.Chart(frame).mark_text(align="left", dx=3, dy=-4, fontSize=11, color="#555").encode(
+        x="time:T", y=alt.value(8), text="version:N")
+    return [rule, text]
+
+
+def time_series(frame: pd.DataFrame, value_title: str, deploys: Sequence[Deploy], start: datetime, end: datetime,
+                percent: bool = False) -> alt.LayerChart:
+    """Lines of ``frame`` (columns time, series, value) with deploy annotations."""
+    axis = alt.Axis(format="%" if percent else "~s", title=value_title)
+    lines = alt.Chart(frame).mark_line(point=len(frame) < 60).encode(
+        x=alt.X("time:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])),
+        y=alt.Y("value:Q", axis=axis),
+        color=alt.Color("series:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), "series:N",
+                 alt.Tooltip("value:Q", format=".2%" if percent else ".1f")],
+    )
+    return alt.layer(lines, *_deploy_layer(deploys, start, end)).properties(height=HEIGHT)
+
+
+def burndown(frame: pd.DataFrame) -> alt.LayerChart:
+    """Budget remaining per hour (columns hour, slo, budget) with the zero line."""
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#d62728").encode(y="y:Q")
+    lines = alt.Chart(frame).mark_line(interpolate="step-after").encode(
+        x=alt.X("hour:T", title=None), y=alt.Y("budget:Q", axis=alt.Axis(format="%", title="error budget left")),
+        color=alt.Color("slo:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M"), "slo:N", alt.Tooltip("budget:Q", format=".1%")])
+    return alt.layer(zero, lines).properties(height=HEIGHT)
+
+
+def histogram_overlay(o: Overlay) -> alt.Chart:
+    """Reference and current shares per bin, side by side, bins in profile order."""
+    frame = pd.DataFrame({
+        "bin": list(o.bins) * 2, "share": list(o.reference) + list(o.current),
+        "data": ["reference"] * len(o.bins) + [f"current ({o.current_rows:,} rows)"] * len(o.bins),
+    })
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("bin:N", sort=list(o.bins), title=o.feature), xOffset="data:N",
+        y=alt.Y("share:Q", axis=alt.Axis(format="%", title="share of rows")),
+        color=alt.Color("data:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=["bin:N", "data:N", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(height=HEIGHT + 40)
+
+
+def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """Per slice (columns slice, value, lower, upper): the point estimate with its interval."""
+    base = alt.Chart(frame).encode(y=alt.Y("slice:N", sort=list(frame["slice"]), title=None))
+    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("lower:Q", title=metric, scale=alt.Scale(zero=False)),
+                                               x2="upper:Q")
+    points = base.mark_point(filled=True, size=60).encode(
+        x="value:Q", tooltip=["slice:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lower:Q", format=".3f"),
+                              alt.Tooltip("upper:Q", format=".3f"), "n:Q"])
+    return alt.layer(bars, points).properties(height=max(24 * len(frame), 80))
+
+
+def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.Chart:
+    """Bars from when each alert became active to when it resolved (or now), by severity."""
+    return alt.Chart(frame).mark_bar(height=12).encode(
+        x=alt.X("from:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])), x2="to:T",
+        y=alt.Y("alert:N", title=None), color=alt.Color("severity:N", legend=alt.Legend(orient="top")),
+        tooltip=["alert:N", "state:N", alt.Tooltip("from:T", format="%Y-%m-%d %H:%M"),
+                 alt.Tooltip("to:T", format="%Y-%m-%d %H:%M")],
+    ).properties(height=max(28 * frame["alert"].nunique(), 80))

@@ -1,0 +1,111 @@
+"""Debug: which features drifted and how, reference vs current for one feature, data-quality
+findings, accuracy per slice with intervals and the worst slices, and failed requests' inputs."""
+
+import pandas as pd
+import streamlit as st
+
+from analysis.jobs.schedule import model_analysis
+from config.monitors import FeatureType, Task
+from dashboard import charts, data, fmt
+from dashboard.context import page_context
+from dashboard.histogram import Overlay
+from dashboard.widgets import range_caption, url_choice
+
+ctx = page_context()
+sel = ctx.selection
+model = ctx.model
+url = ctx.database_url
+st.title("Debug")
+range_caption(sel)
+
+st.subheader("Drift per feature")
+drift = data.drift_table(url, model.name, sel.start, sel.end)
+if not drift.features:
+    st.info("No drift results in this range — the scheduler analyses each closed window (`modelwatch up`, or "
+            "`modelwatch analyze` to backfill); drift needs a reference dataset (POST /v1/references).")
+else:
+    st.caption(f"Latest window {fmt.when(drift.window_start)} → {fmt.when(drift.window_end)}; "
+               f"history over {drift.windows} window(s) in the range.")
+    ordered = sorted(drift.features, key=lambda f: (f.status != "drift", -(f.value or 0.0), f.feature))
+    st.dataframe(pd.DataFrame([{
+        "feature": f.feature, "statistic": f.method, "value": f.value, "threshold": f.threshold,
+        "decision": f.status, "p (adjusted)": f.p_adjusted, "n": f.n,
+        "windows drifted": f"{f.windows_drifted}/{drift.windows}",
+        "history": [v if v is not None else 0.0 for v in f.history],
+    } for f in ordered]), hide_index=True, width="stretch", column_config={
+        "value": st.column_config.NumberColumn(format="%.3f"),
+        "threshold": st.column_config.NumberColumn(format="%.3f"),
+        "p (adjusted)": st.column_config.NumberColumn(format="%.2g"),
+        "history": st.column_config.LineChartColumn("effect size over time", y_min=0.0),
+    })
+
+features = [f for f in model.features if f.type is not FeatureType.text]
+default = next((f.feature for f in sorted(drift.features, key=lambda f: -(f.value or 0.0))), None)
+feature = url_choice("Feature", [f.name for f in features], "feature", default)
+if feature is not None:
+    chosen = model.feature(feature)
+    stats = next((f.statistics for f in drift.features if f.feature == feature), ())
+    if stats:
+        with st.expander(f"Every statistic for {feature} (latest window)"):
+            st.dataframe(pd.DataFrame([{"statistic": s.metric, "value": s.value, "threshold": s.threshold,
+                                        "decision": s.status, "p": s.p_value} for s in stats]),
+                         hide_index=True, width="stretch")
+    # the current side is the latest analysed window, the same rows the drift decision judged
+    start, end = (drift.window_start, drift.window_end) if drift.window_start else (sel.start, sel.end)
+    found = data.feature_overlay(url, model.name, feature, chosen.type is FeatureType.numeric,
+                                 model_analysis(model).schedule.reference, start, end)
+    if isinstance(found, Overlay):
+        st.markdown(f"**{feature}: reference vs current** ({fmt.when(start)} → {fmt.when(end)})")
+        st.altair_chart(charts.histogram_overlay(found), width="stretch")
+    else:
+        st.info(found)
+
+st.subheader("Data quality")
+findings = data.quality_findings(url, model.name, sel.start, sel.end)
+if not findings:
+    st.success("No data-quality violation in this range." if drift.windows else
+               "No data-quality results in this range — they are computed with drift, per window.")
+else:
+    st.dataframe(pd.DataFrame([{
+        "check": q.check, "feature": q.feature, "slice": q.slice or "(all)", "value": q.value,
+        "threshold": q.threshold, "n": q.n, "windows": q.windows, "last seen": fmt.when(q.last_window_end),
+    } for q in findings]), hide_index=True, width="stretch", column_config={
+        "value": st.column_config.NumberColumn(format="%.4g"),
+        "threshold": st.column_config.NumberColumn(format="%.4g")})
+
+metric = "mae" if model.task is Task.regression else "accuracy"
+st.subheader(f"{metric.upper() if metric == 'mae' else 'Accuracy'} per slice")
+perf = data.slice_performance(url, model.name, sel.start, sel.end, metric)
+if perf is None:
+    st.info("No labels yet for this window — labels arrive via POST /v1/labels (or `modelwatch.log_label`), "
+            "joined to predictions by id; the scheduler re-runs windows as they arrive.")
+else:
+    o = perf.overall
+    st.caption(f"Window {fmt.when(perf.window_start)} → {fmt.when(perf.window_end)}: {metric} {o.value:.3f} "
+               f"[{fmt.MISSING if o.lower is None else f'{o.lower:.3f}'}, "
+               f"{fmt.MISSING if o.upper is None else f'{o.upper:.3f}'}] on {o.n:,} labelled predictions; label "
+               f"coverage {fmt.pct(perf.coverage.value if perf.coverage else None, 1)}.")
+    table = pd.DataFrame([{"slice": f"{k}={v}", "value": m.value, "lower": m.lower, "upper": m.upper, "n": m.n}
+                          for k, v, m in perf.slices])
+    if not table.empty:
+        left, right = st.columns([3, 2])
+        left.altair_chart(charts.slice_intervals(table.dropna(subset=["value"]), metric), width="stretch")
+        right.dataframe(table, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in ("value", "lower", "upper")})
+    if perf.worst:
+        st.markdown("**Worst slices** (significantly worse than the rest of the traffic)")
+        st.dataframe(pd.DataFrame([{
+            "slice": f"{w.slice_key}={w.slice_value}", w.loss or "loss": w.slice_loss, "rest": w.rest_loss,
+            "excess": w.excess, "n": w.n, "p (adjusted)": w.p_adjusted} for w in perf.worst]),
+            hide_index=True, width="stretch")
+
+st.subheader("Recent failures")
+failures = data.recent_failures(url, model.name, sel.start, sel.end, sel.version_filter)
+if not failures:
+    st.success("No failed request among the sampled predictions in this range.")
+else:
+    st.caption("Sampled inputs as stored: PII was redacted by the SDK and the collector before storage.")
+    frame = pd.DataFrame([{"time": fmt.when(f.time), "version": f.version, "prediction id": f.prediction_id,
+                           "error": f.error, "latency": fmt.ms(f.latency_ms), **{k: v for k, v in f.features.items()}}
+                          for f in failures])
+    st.dataframe(frame.astype(str), hide_index=True, width="stretch")

@@ -1,0 +1,44 @@
+"""Small pieces every page uses: the range caption and choices kept in the URL query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from dashboard import fmt
+from dashboard.state import Selection
+
+__all__ = ["page_link_url", "range_caption", "url_choice"]
+
+
+def range_caption(selection: Selection, analysis_note: bool = True) -> None:
+    """'fraud · all versions · 2025-03-01 10:00 UTC → 2025-03-02 10:00 UTC' and what the version covers."""
+    version = "all versions" if selection.version_filter is None else f"version {selection.version}"
+    note = ""
+    if analysis_note and selection.version_filter is not None:
+        note = " · analysis results and SLOs cover every version of the model"
+    st.caption(f"{selection.model} · {version} · {fmt.when(selection.start)} → {fmt.when(selection.end)}{note}")
+
+
+def url_choice(label: str, options: Sequence[str], param: str, default: str | None = None,
+               format_func: Callable[[str], str] = str) -> str | None:
+    """A selectbox whose choice lives in the URL query under ``param`` (shareable links)."""
+    if not options:
+        return None
+    wanted = st.query_params.get(param)
+    initial = wanted if wanted in options else (default if default in options else options[0])
+    key = f"mw_choice_{param}"
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = initial
+    choice = st.selectbox(label, list(options), key=key, format_func=format_func)
+    if st.query_params.get(param) != choice:
+        st.query_params[param] = choice
+    return choice
+
+
+def page_link_url(page: str, selection: Selection, **extra: str) -> str:
+    """A relative link to ``page`` (its url path) with the selection and ``extra`` in its query."""
+    from urllib.parse import urlencode
+
+    return f"./{page}?{urlencode({**selection.query(), **extra})}"
