@@ -125,6 +125,7 @@ class Seed:
     data: Data
     ids: list[str]
     times: list[datetime]
+    labelled: np.ndarray  # bool per row: a label was written
 
     @property
     def start(self) -> datetime:
@@ -165,7 +166,7 @@ def seed_store(engine: Engine, models: Models, n: int = N_ROWS, labelled: float 
                                    label=str(int(data.y[i]))) for i in range(n) if chosen[i]]
                  + [LabelRow(time=times[i] + timedelta(hours=1), model="prices", prediction_id=ids[i],
                              label_value=float(data.target[i])) for i in range(n) if chosen[i]])
-    return Seed(engine, mons, mons.model(MODEL), data, ids, times)
+    return Seed(engine, mons, mons.model(MODEL), data, ids, times, chosen)
 
 
 @pytest.fixture
