@@ -47,8 +47,21 @@ def _invalid(exc: Exception) -> CollectorError:
     return CollectorError(422, "invalid silence", problems)
 
 
-@router.post("/silences", status_code=201, summary="Create a silence")
-def post_silence(body: SilenceIn, request: Request, token: TokenInfo = Depends(require("admin"))) -> dict[str, Any]:
+async def _silence_body(request: Request, token: TokenInfo = Depends(require("admin"))) -> tuple[SilenceIn, TokenInfo]:
+    # The body is read only after the token is checked: FastAPI parses a declared body before
+    # any dependency, so a caller without a token would learn about malformed JSON (400).
+    try:
+        return SilenceIn.model_validate_json(await request.body()), token
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+_SILENCE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": SilenceIn.model_json_schema()}}}}
+
+
+@router.post("/silences", status_code=201, summary="Create a silence", openapi_extra=_SILENCE_BODY)
+def post_silence(request: Request, checked: tuple[SilenceIn, TokenInfo] = Depends(_silence_body)) -> dict[str, Any]:
+    body, token = checked
     state = get_state(request)
     now = datetime.now(timezone.utc)
     try:
