@@ -1,6 +1,6 @@
 """bench/ingest: SDK -> collector -> PostgreSQL, sustained, with the raw COPY ceiling in the same run.
 
-    python bench/ingest.py [--seconds 30] [--producers 2] [--workers 1]
+    python bench/ingest.py [--seconds 30] [--producers 2] [--workers 1] [--batch-size 5000]
 
 Starts a throwaway PostgreSQL (or uses MODELWATCH_BENCH_DATABASE_URL), a real collector process
 (`modelwatch collector`), and producer processes that call `Client.log_prediction` as fast as the
@@ -8,7 +8,9 @@ pipeline takes them (each producer waits while its SDK buffer is over half full,
 has to drop). Predictions have 20 numeric + 5 categorical features. It then loads the same kind of
 rows straight into the same table with psycopg binary COPY (store.pgcopy, the collector's own
 write path) as the ceiling, and prints both, their ratio, loss/duplicate checks and the
-collector's memory over the run.
+collector's memory over the run. It also prints the CPU each tier spent per stored row
+(producers, collector, PostgreSQL) and what everything else on the machine took meanwhile: on a
+shared machine the rows/s move with other load, the CPU per row much less.
 
 Targets (issue 2): >= 100,000 predictions/s end to end on 2 cores, >= 40% of the raw COPY figure,
 no row lost, none duplicated, collector memory flat.
@@ -52,21 +54,29 @@ def feature_pool(seed: int, size: int = 2000) -> list[dict]:
     return pool
 
 
-def produce(url: str, token: str, seconds: float, warmup: float, index: int, results: mp.Queue) -> None:
+@dataclass(frozen=True)
+class Load:
+    seconds: float
+    warmup: float
+    batch_size: int
+    backlog: int  # a producer waits while its SDK buffer holds more than this
+
+
+def produce(url: str, token: str, load: Load, index: int, results: mp.Queue) -> None:
     import modelwatch
 
-    client = modelwatch.Client(url, token, "bench", "v1", batch_size=5000, max_queue_size=200_000,
-                               flush_interval=0.5, retry_deadline=300.0)
+    client = modelwatch.Client(url, token, "bench", "v1", batch_size=load.batch_size,
+                               max_queue_size=2 * load.backlog, flush_interval=0.5, retry_deadline=300.0)
     pool = feature_pool(index)
     logged = 0
     started = time.monotonic()
-    deadline = started + seconds
+    deadline = started + load.seconds
     cpu_at_warm = None
     while (now := time.monotonic()) < deadline:
-        if cpu_at_warm is None and now >= started + warmup:
+        if cpu_at_warm is None and now >= started + load.warmup:
             cpu_at_warm = (time.process_time(), logged)
         # Closed loop: offer load only as fast as the pipeline drains it, so nothing is dropped.
-        if client.stats().buffered_predictions > 100_000:
+        if client.stats().buffered_predictions > load.backlog:
             time.sleep(0.002)
             continue
         for _ in range(1000):
@@ -172,6 +182,9 @@ def main() -> None:
     parser.add_argument("--producers", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="collector processes")
     parser.add_argument("--raw-rows", type=int, default=500_000)
+    parser.add_argument("--batch-size", type=int, default=5000, help="SDK batch size")
+    parser.add_argument("--backlog", type=int, default=100_000,
+                        help="a producer pauses while its SDK buffer holds more rows than this")
     args = parser.parse_args()
 
     import httpx
@@ -233,7 +246,8 @@ def main() -> None:
 
     ctx = mp.get_context("spawn")
     results: mp.Queue = ctx.Queue()
-    producers = [ctx.Process(target=produce, args=(base, token, args.seconds, WARMUP_S, i, results))
+    load = Load(args.seconds, WARMUP_S, args.batch_size, args.backlog)
+    producers = [ctx.Process(target=produce, args=(base, token, load, i, results))
                  for i in range(args.producers)]
     started = time.monotonic()
     watcher = threading.Thread(target=monitor, daemon=True)
@@ -270,7 +284,7 @@ def main() -> None:
     overall = stored / (producers_done - started)
     memory = memory[WARMUP_S:] or memory or [float("nan")]
 
-    raw = raw_copy_rows_per_s(engine, args.raw_rows, 5000)
+    raw = raw_copy_rows_per_s(engine, args.raw_rows, args.batch_size)
     engine.dispose()
     if server is not None:
         server.stop()
@@ -279,7 +293,8 @@ def main() -> None:
     producers_us = producer_cpu * 1e6
     others_us = busy_us - collector_us - postgres_us - producers_us
     print("\nbench/ingest — SDK -> collector -> PostgreSQL (20 numeric + 5 categorical features)")
-    print(f"  producers={args.producers} collector workers={args.workers} duration={args.seconds:.0f}s cpus={os.cpu_count()}")
+    print(f"  producers={args.producers} collector workers={args.workers} batch={args.batch_size} "
+          f"backlog={args.backlog} duration={args.seconds:.0f}s cpus={os.cpu_count()}")
     print(f"  end to end, sustained      {e2e:>12,.0f} rows/s   target >= 100,000  {'MET' if e2e >= 100_000 else 'NOT MET'}")
     print(f"  end to end, whole run      {overall:>12,.0f} rows/s   (incl. start-up and final flush)")
     print(f"  raw binary COPY ceiling    {raw:>12,.0f} rows/s")
@@ -290,9 +305,13 @@ def main() -> None:
     print(f"  collector RSS MiB: first {memory[0]:.0f}  median {statistics.median(memory):.0f}  "
           f"max {max(memory):.0f}  last {memory[-1]:.0f}   (flat = last within 20% of first: "
           f"{'yes' if memory[-1] <= memory[0] * 1.2 else 'no'})")
+    ours_us = producers_us + collector_us + postgres_us
+    cores = os.cpu_count() or 1
     print(f"  CPU per stored row (us): producers {producers_us:.1f}  collector {collector_us:.1f}  "
-          f"postgres {postgres_us:.1f}  other load on the machine {others_us:.1f}  "
-          f"(2 cores = {2e6 / e2e if e2e else float('nan'):.1f} us/row available)")
+          f"postgres {postgres_us:.1f}  = {ours_us:.1f};  other load on the machine {others_us:.1f}  "
+          f"({cores} cores at this rate = {cores * 1e6 / e2e if e2e else float('nan'):.1f} us/row)")
+    # Not a measurement: what the measured CPU costs would allow if nothing else ran here.
+    print(f"  projection: {cores} idle cores at these costs would carry ~{cores * 1e6 / ours_us:,.0f} rows/s")
 
 
 if __name__ == "__main__":

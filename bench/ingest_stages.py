@@ -89,7 +89,7 @@ def main() -> None:
     config.write_text(MONITORS)
     engine = create_engine(url)
     create_schema(engine)
-    state = create_app(Settings(database_url=url, config=str(config)), engine=engine,
+    state = create_app(Settings(database_url=url, config=config), engine=engine,
                        monitors=parse_monitors(yaml.safe_load(MONITORS))).state.collector
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now)

@@ -2,8 +2,9 @@
 
 Runs once per row, so the work is done column by column where it can be (``map`` and
 ``attrgetter`` loop in C), and the one per-row loop (timestamps, versions) is written for
-CPython: locals instead of attribute lookups, no helper calls on the common path. Out-of-range numbers and undeclared categories are
-kept: they are data-quality findings for the analysis engine, not transport errors.
+CPython: locals instead of attribute lookups, no helper calls on the common path.
+Out-of-range numbers and undeclared categories are kept: they are data-quality findings for
+the analysis engine, not transport errors.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _admitted(decoded: Decoded, batch_version: str | None,
 def _outputs(records: list[Any], classifier: bool) -> tuple[list[str | None], list[float | None]]:
     """Predictions as text (classes the way config spells them), and the numeric value of a
     regression prediction."""
-    predictions = [r.prediction for r in records]
+    predictions = _column(records, "prediction")
     if set(map(type, predictions)) <= _TEXT_OR_NULL:  # the usual case: labels sent as text
         return predictions, [None] * len(records)
     if classifier:
