@@ -219,9 +219,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     from modelwatch.cli_shadow import start_background_runner
 
     stop_shadow = start_background_runner(settings, _load_monitors_or_exit(settings))
+    from modelwatch.cli_dashboard import start_background_dashboard
+
+    stop_dashboard = start_background_dashboard(settings, args.dashboard_port, settings.host)
     try:
         _serve_collector(settings)
     finally:
+        stop_dashboard()
         stop_shadow()
         stop_scheduler()
     return 0
@@ -233,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = sub.add_parser("up", help="run the whole service on one machine (SQLite by default)")
     _add_service_flags(up)
+    up.add_argument("--dashboard-port", type=int, default=8501, help="dashboard port (0: no dashboard; default 8501)")
     up.set_defaults(func=cmd_up)
 
     collector = sub.add_parser("collector", help="run the ingestion API alone")
@@ -268,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelwatch.cli_shadow import add_shadow_commands
 
     add_shadow_commands(sub, _add_db_flags)
+    from modelwatch.cli_dashboard import add_dashboard_commands
+
+    add_dashboard_commands(sub, _add_db_flags)
     from modelwatch.cli_store import add_store_commands
 
     add_store_commands(sub, _add_db_flags)
