@@ -86,6 +86,10 @@ def decode_envelope(body: bytes, raw_type: type, objects_type: type) -> tuple[An
         return msgspec.json.decode(body, type=raw_type), False
     except msgspec.ValidationError as exc:
         raise CollectorError(422, "invalid request body", [problem_from(exc, None)]) from None
+    except UnicodeDecodeError as exc:  # latin-1 bytes, a UTF-16 body: JSON is UTF-8 (RFC 8259)
+        raise CollectorError(400, f"invalid JSON: not UTF-8 (byte {exc.start})") from None
+    except RecursionError:
+        raise CollectorError(400, "invalid JSON: nested too deeply") from None
     except msgspec.DecodeError as exc:
         if not has_non_finite_literals(body):
             raise CollectorError(400, f"invalid JSON: {exc}") from None
@@ -104,7 +108,7 @@ def decode_records(raw: msgspec.Raw | bytes, batch: msgspec.json.Decoder[Any], o
     """A JSON array of records: all at once, else row by row to find every bad one."""
     try:
         records = batch.decode(raw)
-    except msgspec.ValidationError:
+    except (msgspec.ValidationError, UnicodeDecodeError, RecursionError):
         pass  # some row is bad (or records is not an array): find out below
     else:
         if len(records) > limit:
@@ -123,7 +127,15 @@ def decode_records(raw: msgspec.Raw | bytes, batch: msgspec.json.Decoder[Any], o
             out.rows.append(i)  # type: ignore[union-attr]
         except msgspec.ValidationError as exc:
             out.problems.append(problem_from(exc, i))
+        except (UnicodeDecodeError, RecursionError) as exc:
+            out.problems.append(Problem(i, "", _undecodable(exc)))
     return out
+
+
+def _undecodable(exc: UnicodeDecodeError | RecursionError) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "invalid JSON: not UTF-8"  # JSON is UTF-8 (RFC 8259)
+    return "invalid JSON: nested too deeply"
 
 
 def scrub_non_finite(value: Any, path: str = "") -> tuple[Any, str | None]:
@@ -177,7 +189,7 @@ def decode_lines(body: bytes, one: msgspec.json.Decoder[Any], record_type: type,
     line rejects that row only."""
     try:
         records = one.decode_lines(body)
-    except (msgspec.ValidationError, msgspec.DecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     else:
         if len(records) > limit:
@@ -192,6 +204,9 @@ def decode_lines(body: bytes, one: msgspec.json.Decoder[Any], record_type: type,
             record = one.decode(line)
         except msgspec.ValidationError as exc:
             out.problems.append(problem_from(exc, i))
+            continue
+        except (UnicodeDecodeError, RecursionError) as exc:
+            out.problems.append(Problem(i, "", _undecodable(exc)))
             continue
         except msgspec.DecodeError as exc:
             if not has_non_finite_literals(line):

@@ -93,8 +93,8 @@ def _decoded_in_one_pass(state: CollectorState, body: bytes, kind: str) -> tuple
     decoder = codec.prediction_envelope if kind == "predictions" else codec.label_envelope
     try:
         envelope = decoder.decode(body)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return None
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None  # the two-pass path names the problem (decode.decode_envelope)
     if envelope.model != codec.model.name:  # a second "model" key later in the body
         return None
     limit = state.settings.max_records_per_batch

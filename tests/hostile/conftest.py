@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from collector.app import create_app
 from store.tokens import create_token
 from tests.collector.conftest import Collector, make_settings, monitors_for_tests
+from tests.collector.conftest import start_collector  # noqa: F401 -- a fixture, shared
 
 
 @pytest.fixture
