@@ -1,12 +1,14 @@
 """Read what each SLO's evaluation needs from the store, as ``SliCounts`` (the I/O of the cycle).
 
-For every SLO, ``analysis.slo.horizon.plan_reads`` says which minutes must be exact and which
-ring sums cover the rest of the SLO window; this module fetches them with few queries:
+For every SLO, ``analysis.slo.horizon.plan_reads`` cuts its windows into rings; this module
+fetches one sum per ring with few queries:
 
-- counter kinds (availability, latency): minute counts for every model in one GROUP BY model,
-  minute query per distinct range; ring sums from the hourly rollup (refreshed first);
-- sample kinds (quality, label freshness, drift-free): two GROUP BY queries per SLO (rings and
-  minutes) straight from predictions / labels / analysis_results.
+- counter kinds (availability, latency): the minute-exact rings for every model in one
+  GROUP BY model, ring query per distinct set of rings; the whole-hour rings from the hourly
+  rollup's running sums (refreshed first, in its own short transaction);
+- sample kinds (quality, label freshness, drift-free): one GROUP BY ring query per SLO straight
+  from predictions / labels / analysis_results;
+- timeslice budgeting: every minute of the window (a slice's verdict needs its minutes).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from analysis.slo.horizon import ReadPlan, assemble, plan_reads
 from analysis.slo.series import SliCounts
 from config.slo import SloSpec
 from store.sli_rollup import COUNTER_KINDS, RollupTarget, refresh_rollups, ring_sums
-from store.slo_reads import Bucketing, counter_buckets, minute_time, sample_buckets
+from store.slo_reads import Bucketing, Buckets, counter_buckets, minute_time, sample_buckets
 
 __all__ = ["SloKey", "read_slo_counts"]
 
@@ -38,58 +40,78 @@ class _Item:
     def key(self) -> SloKey:
         return (self.model, self.spec.name)
 
+    def rollup(self) -> RollupTarget:
+        return RollupTarget(self.model, self.spec, self.plan.edges[0], self.plan.detail_start, self.plan.hour_edges)
+
 
 def read_slo_counts(engine: Engine, slos: Sequence[tuple[str, SloSpec]], end: int) -> dict[SloKey, SliCounts]:
     """Counts for evaluating each ``(model, spec)`` on complete minutes before epoch minute ``end``."""
     items = [_Item(model, spec, plan_reads(spec, end)) for model, spec in slos]
-    counters = [i for i in items if i.spec.kind in COUNTER_KINDS]
-    targets = [RollupTarget(i.model, i.spec, i.plan.edges[0], i.plan.detail_start, i.plan.edges) for i in counters if i.plan.edges]
+    rolled = [i for i in items if i.spec.kind in COUNTER_KINDS and not i.plan.per_minute and i.plan.hour_edges]
+    targets = [i.rollup() for i in rolled]
     if targets:
         # Its own short transaction: idempotent upserts, not part of the alert-state transaction.
         with engine.begin() as conn:
             refresh_rollups(conn, targets)
     out: dict[SloKey, SliCounts] = {}
     with engine.connect() as conn:
-        rings = ring_sums(conn, targets) if targets else {}
-        out.update(_counter_counts(conn, counters, rings))
+        hours = ring_sums(conn, targets)
+        counters = [i for i in items if i.spec.kind in COUNTER_KINDS]
+        out.update(_counter_counts(conn, [i for i in counters if not i.plan.per_minute], hours))
         for item in items:
-            if item.spec.kind not in COUNTER_KINDS:
-                out[item.key] = _sample_counts(conn, item)
+            if item.plan.per_minute:
+                out[item.key] = _per_minute(conn, item)
+            elif item.spec.kind not in COUNTER_KINDS:
+                sums = sample_buckets(conn, item.model, item.spec, minute_time(item.plan.edges[0]), minute_time(item.plan.end),
+                                      Bucketing(edges=item.plan.edges))
+                out[item.key] = _from_rings(item.plan, sums)
     return out
 
 
-def _counter_counts(conn: Connection, items: Sequence[_Item], rings: dict[SloKey, tuple[np.ndarray, np.ndarray]]) -> dict[SloKey, SliCounts]:
-    by_range: dict[tuple[int, int], list[_Item]] = {}
+def _from_rings(plan: ReadPlan, sums: Buckets) -> SliCounts:
+    """Ring sums keyed by ring start into edge order (missing rings are empty)."""
+    index = {edge: i for i, edge in enumerate(plan.edges)}
+    size = len(plan.edges)
+    total, bad = np.zeros(size), np.zeros(size)
+    expected = np.zeros(size) if sums.expected is not None else None
+    for j, start in enumerate(sums.starts.tolist()):
+        total[index[start]] += sums.total[j]
+        bad[index[start]] += sums.bad[j]
+        if expected is not None and sums.expected is not None:
+            expected[index[start]] += sums.expected[j]
+    return assemble(plan, total, bad, expected)
+
+
+def _counter_counts(conn: Connection, items: Sequence[_Item], hours: dict[SloKey, tuple[np.ndarray, np.ndarray]]) -> dict[SloKey, SliCounts]:
+    by_rings: dict[tuple[tuple[int, ...], int], list[_Item]] = {}
     for item in items:
-        by_range.setdefault((item.plan.detail_start, item.plan.end), []).append(item)
+        by_rings.setdefault((item.plan.minute_edges, item.plan.end), []).append(item)
     out: dict[SloKey, SliCounts] = {}
-    for (start, end), group in by_range.items():
-        minutes = counter_buckets(conn, sorted({i.model for i in group}), minute_time(start), minute_time(end),
-                                  Bucketing(size=1), [i.spec for i in group])
+    for (edges, end), group in by_rings.items():
+        raw = counter_buckets(conn, sorted({i.model for i in group}), minute_time(edges[0]), minute_time(end),
+                              Bucketing(edges=edges), [i.spec for i in group])
         for item in group:
-            n_rings = len(item.plan.edges)
-            total, bad = rings.get(item.key, (np.zeros(n_rings), np.zeros(n_rings)))
-            buckets = minutes.get(item.model)
-            if buckets is None:
-                detail = (np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), None)
-            else:
-                sli = buckets.sli(item.spec)
-                detail = (sli.starts, sli.total, sli.bad, None)
-            out[item.key] = assemble(item.plan, (total, bad, None), detail)
+            plan = item.plan
+            n_hours = len(plan.hour_edges)
+            hour_total, hour_bad = hours.get(item.key, (np.zeros(n_hours), np.zeros(n_hours)))
+            buckets = raw.get(item.model)
+            minutes = buckets.sli(item.spec) if buckets is not None else Buckets.empty()
+            offset = {edge: n_hours + i for i, edge in enumerate(edges)}
+            total, bad = np.zeros(len(plan.edges)), np.zeros(len(plan.edges))
+            total[:n_hours], bad[:n_hours] = hour_total, hour_bad
+            for j, start in enumerate(minutes.starts.tolist()):
+                total[offset[start]] += minutes.total[j]
+                bad[offset[start]] += minutes.bad[j]
+            out[item.key] = assemble(plan, total, bad)
     return out
 
 
-def _sample_counts(conn: Connection, item: _Item) -> SliCounts:
+def _per_minute(conn: Connection, item: _Item) -> SliCounts:
     plan = item.plan
-    n_rings = len(plan.edges)
-    ring_total, ring_bad, ring_expected = np.zeros(n_rings), np.zeros(n_rings), np.zeros(n_rings)
-    if plan.edges:
-        rings = sample_buckets(conn, item.model, item.spec, minute_time(plan.edges[0]), minute_time(plan.detail_start), Bucketing(edges=plan.edges))
-        index = {edge: i for i, edge in enumerate(plan.edges)}
-        for j, start in enumerate(rings.starts.tolist()):
-            ring_total[index[start]] += rings.total[j]
-            ring_bad[index[start]] += rings.bad[j]
-            if rings.expected is not None:
-                ring_expected[index[start]] += rings.expected[j]
-    minutes = sample_buckets(conn, item.model, item.spec, minute_time(plan.detail_start), minute_time(plan.end), Bucketing(size=1))
-    return assemble(plan, (ring_total, ring_bad, ring_expected), (minutes.starts, minutes.total, minutes.bad, minutes.expected))
+    start, end = minute_time(plan.edges[0]), minute_time(plan.end)
+    if item.spec.kind in COUNTER_KINDS:
+        buckets = counter_buckets(conn, [item.model], start, end, Bucketing(size=1), [item.spec]).get(item.model)
+        minutes = buckets.sli(item.spec) if buckets is not None else Buckets.empty()
+    else:
+        minutes = sample_buckets(conn, item.model, item.spec, start, end, Bucketing(size=1))
+    return assemble(plan, minutes.total, minutes.bad, minutes.expected, starts=minutes.starts)

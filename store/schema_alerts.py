@@ -59,7 +59,8 @@ slo_status_history = Table(
 )
 
 # Hourly SLI counts of counter-based SLOs (availability, latency) for hours older than the
-# minute-resolution horizon, so a cycle never rescans 30 days of per-minute counters.
+# minute-resolution horizon, with running sums since the rollup started, so a cycle reads the
+# 30-day window as a few point lookups (a ring's sum is a difference of two running sums).
 sli_hourly = Table(
     "sli_hourly", metadata,
     Column("model", String(128), nullable=False),
@@ -67,16 +68,21 @@ sli_hourly = Table(
     Column("hour", UtcDateTime, nullable=False),
     Column("total", Float, nullable=False),
     Column("bad", Float, nullable=False),
+    Column("cum_total", Float, nullable=False),  # sum of total over this hour and every earlier one
+    Column("cum_bad", Float, nullable=False),
     PrimaryKeyConstraint("model", "slo", "hour"),
 )
 
-# How far sli_hourly is filled per SLO, and for which counting rule (a changed threshold restarts it).
+# How far sli_hourly is filled per SLO (with the running sums there), and for which counting
+# rule: a changed threshold restarts it.
 sli_rollups = Table(
     "sli_rollups", metadata,
     Column("model", String(128), nullable=False),
     Column("slo", String(128), nullable=False),
     Column("spec_key", String(64), nullable=False),
     Column("rolled_until", UtcDateTime, nullable=False),  # exclusive: hours before it are stored
+    Column("cum_total", Float, nullable=False),
+    Column("cum_bad", Float, nullable=False),
     PrimaryKeyConstraint("model", "slo"),
 )
 

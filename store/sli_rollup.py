@@ -1,12 +1,14 @@
-"""Hourly SLI counts of counter-based SLOs, so a cycle reads 30 days as a few ring sums.
+"""Hourly SLI counts of counter-based SLOs, so a cycle reads 30 days as a few point lookups.
 
-``refresh_rollups`` adds, per SLO, the hours between its watermark (``sli_rollups.rolled_until``)
-and the start of its minute-resolution range, computed from ``request_counters`` in one
-GROUP BY model, hour query per range; ``ring_sums`` then reads the long windows as one sum per
-ring. Hours are rolled up once they are older than the minute range (at least 6 hours), so a
-counter batch arriving later than that is not in the long windows (the SDK ships every few
-seconds and gives up after its retry deadline, minutes). A changed counting rule (threshold,
-bounds) restarts the SLO's rollup. Writes are idempotent upserts: two schedulers may both run it.
+``refresh_rollups`` appends, per SLO, every hour between its watermark (``sli_rollups``) and the
+start of its minute-resolution range, computed from ``request_counters`` with one GROUP BY
+model, hour query per range, each row carrying the running sums since the rollup began.
+``ring_sums`` then reads a ring ``[a, b)`` of whole hours as ``cum(b - 1h) - cum(a - 1h)``: two
+rows, however long the ring. Hours are rolled up once older than the minute range (at least
+6 hours), so a counter batch arriving later than that is left out of the long windows (the SDK
+ships every few seconds and gives up after its retry deadline, minutes). A changed counting rule
+(threshold, bounds) or a gap restarts the SLO's rollup. Two schedulers may both run it: the
+upserts write the same values.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 import sqlalchemy as sa
@@ -22,18 +23,19 @@ from sqlalchemy.engine import Connection
 
 from config.slo import SloKind, SloSpec
 from store import schema_alerts as t
-from store.slo_reads import Bucketing, counter_buckets, minute_time
-from store.upsert import upsert
+from store.slo_reads import Bucketing, counter_buckets, epoch_minute, minute_time
+from store.upsert import bulk_upsert, upsert
 
 __all__ = ["COUNTER_KINDS", "RollupTarget", "refresh_rollups", "ring_sums", "spec_key"]
 
 COUNTER_KINDS = frozenset({SloKind.availability, SloKind.latency})
+_HOUR = 60
 
 
 @dataclass(frozen=True)
 class RollupTarget:
-    """One SLO: hours ``[first, until)`` (epoch minutes, hour aligned) must be rolled up, and its
-    long windows are read as rings starting at ``edges``."""
+    """One SLO: hours ``[first, until)`` (epoch minutes, hour aligned) must be rolled up, and
+    its rings start at ``edges`` (hour aligned, within that range; the last ends at ``until``)."""
 
     model: str
     spec: SloSpec
@@ -50,84 +52,98 @@ def spec_key(spec: SloSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class _Mark:
+    key: str
+    rolled_until: int
+    cum_total: float
+    cum_bad: float
+
+
 def refresh_rollups(conn: Connection, targets: Sequence[RollupTarget]) -> int:
     """Roll up the missing hours of every target; returns the number of hourly rows written."""
-    state = _watermarks(conn, targets)
-    todo: dict[tuple[int, int], list[RollupTarget]] = {}
-    restarted: list[RollupTarget] = []
+    marks = _watermarks(conn, targets)
+    todo: dict[tuple[int, int], list[tuple[RollupTarget, float, float]]] = {}
+    restart: list[RollupTarget] = []
     for target in targets:
-        key, rolled = state.get((target.model, target.spec.name), (None, None))
-        if key != spec_key(target.spec):
-            if key is not None:
-                restarted.append(target)
-            rolled = None
-        start = target.first if rolled is None else max(rolled, target.first)
+        mark = marks.get((target.model, target.spec.name))
+        if mark is None or mark.key != spec_key(target.spec) or mark.rolled_until < target.first:
+            if mark is not None:
+                restart.append(target)
+            start, cum_total, cum_bad = target.first, 0.0, 0.0
+        else:
+            start, cum_total, cum_bad = mark.rolled_until, mark.cum_total, mark.cum_bad
         if start < target.until:
-            todo.setdefault((start, target.until), []).append(target)
+            todo.setdefault((start, target.until), []).append((target, cum_total, cum_bad))
     hs = t.sli_hourly
-    for target in restarted:
+    for target in restart:
         conn.execute(hs.delete().where(hs.c.model == target.model, hs.c.slo == target.spec.name))
     written = 0
+    new_marks = []
     for (start, until), group in sorted(todo.items()):
-        rows = _hourly_rows(conn, group, start, until)
-        upsert(conn, hs, rows, ("model", "slo", "hour"))
+        rows, group_marks = _hourly_rows(conn, group, start, until)
+        bulk_upsert(conn, hs, rows, ("model", "slo", "hour"))
         written += len(rows)
-    marks = [
-        {"model": g.model, "slo": g.spec.name, "spec_key": spec_key(g.spec), "rolled_until": minute_time(g.until)}
-        for group in todo.values() for g in group
-    ]
-    upsert(conn, t.sli_rollups, marks, ("model", "slo"))
+        new_marks += group_marks
+    upsert(conn, t.sli_rollups, new_marks, ("model", "slo"))
     if todo:
-        # Hours older than every SLO window are never read again.
-        conn.execute(hs.delete().where(hs.c.hour < minute_time(min(g.first for g in targets))))
+        # Older hours are never looked up again (a ring's start needs the hour before it).
+        conn.execute(hs.delete().where(hs.c.hour < minute_time(min(g.first for g in targets) - _HOUR)))
     return written
 
 
-def _watermarks(conn: Connection, targets: Sequence[RollupTarget]) -> dict[tuple[str, str], tuple[str, int]]:
+def _watermarks(conn: Connection, targets: Sequence[RollupTarget]) -> dict[tuple[str, str], _Mark]:
     r = t.sli_rollups
     models = sorted({target.model for target in targets})
-    rows = conn.execute(sa.select(r.c.model, r.c.slo, r.c.spec_key, r.c.rolled_until).where(r.c.model.in_(models))) if models else []
-    return {(row.model, row.slo): (row.spec_key, int(row.rolled_until.timestamp() // 60)) for row in rows}
+    if not models:
+        return {}
+    rows = conn.execute(sa.select(r).where(r.c.model.in_(models)))
+    return {(row.model, row.slo): _Mark(row.spec_key, epoch_minute(row.rolled_until), row.cum_total, row.cum_bad) for row in rows}
 
 
-def _hourly_rows(conn: Connection, group: Sequence[RollupTarget], start: int, until: int) -> list[dict]:
-    models = sorted({g.model for g in group})
-    counts = counter_buckets(conn, models, minute_time(start), minute_time(until), Bucketing(size=60), [g.spec for g in group])
+def _hourly_rows(conn: Connection, group: Sequence[tuple[RollupTarget, float, float]], start: int, until: int) -> tuple[list[dict], list[dict]]:
+    models = sorted({g.model for g, _, _ in group})
+    counts = counter_buckets(conn, models, minute_time(start), minute_time(until), Bucketing(size=_HOUR), [g.spec for g, _, _ in group])
+    hours = np.arange(start, until, _HOUR, dtype=np.int64)
     rows: list[dict] = []
-    for g in group:
-        buckets = counts.get(g.model)
-        if buckets is None:
-            continue
-        sli = buckets.sli(g.spec)
-        for hour, total, bad in zip(sli.starts.tolist(), sli.total.tolist(), sli.bad.tolist()):
-            if total > 0:
-                rows.append({"model": g.model, "slo": g.spec.name, "hour": minute_time(int(hour)), "total": total, "bad": bad})
-    return rows
+    marks: list[dict] = []
+    for target, cum_total, cum_bad in group:
+        total, bad = np.zeros(hours.size), np.zeros(hours.size)
+        buckets = counts.get(target.model)
+        if buckets is not None:
+            sli = buckets.sli(target.spec)
+            index = (sli.starts - start) // _HOUR
+            np.add.at(total, index, sli.total)
+            np.add.at(bad, index, sli.bad)
+        # Every hour gets a row, empty ones too: a ring's edge must always find its running sum.
+        running_total, running_bad = cum_total + np.cumsum(total), cum_bad + np.cumsum(bad)
+        name = target.spec.name
+        rows += [{"model": target.model, "slo": name, "hour": minute_time(int(h)), "total": a, "bad": b, "cum_total": ct, "cum_bad": cb}
+                 for h, a, b, ct, cb in zip(hours.tolist(), total.tolist(), bad.tolist(), running_total.tolist(), running_bad.tolist())]
+        marks.append({"model": target.model, "slo": name, "spec_key": spec_key(target.spec), "rolled_until": minute_time(until),
+                      "cum_total": float(running_total[-1]), "cum_bad": float(running_bad[-1])})
+    return rows, marks
 
 
 def ring_sums(conn: Connection, targets: Sequence[RollupTarget]) -> dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]:
-    """Per SLO, (total, bad) summed over each ring ``[edges[i], edges[i+1])`` (the last ring ends
-    at ``until``), from the rolled-up hours. One GROUP BY query per distinct set of rings."""
+    """Per SLO, (total, bad) of each hour ring ``[edges[i], edges[i+1])`` (the last ends at
+    ``until``), from the running sums: one query for every SLO, two rows per ring boundary."""
     hs = t.sli_hourly
-    by_rings: dict[tuple[tuple[int, ...], int], list[RollupTarget]] = {}
-    for target in targets:
-        if target.edges:
-            by_rings.setdefault((target.edges, target.until), []).append(target)
+    wanted = [target for target in targets if target.edges]
+    if not wanted:
+        return {}
+    lookups = sorted({b - _HOUR for target in wanted for b in (*target.edges, target.until)})
+    query = sa.select(hs.c.model, hs.c.slo, hs.c.hour, hs.c.cum_total, hs.c.cum_bad).where(
+        hs.c.model.in_(sorted({g.model for g in wanted})), hs.c.slo.in_(sorted({g.spec.name for g in wanted})),
+        hs.c.hour.in_([minute_time(m) for m in lookups]))
+    cum: dict[tuple[str, str, int], tuple[float, float]] = {
+        (row.model, row.slo, epoch_minute(row.hour)): (row.cum_total, row.cum_bad) for row in conn.execute(query)
+    }
     out: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
-    for (edges, until), group in by_rings.items():
-        ring = Bucketing(edges=edges).expression(hs.c.hour, conn.dialect.name).label("ring")
-        query = (
-            sa.select(hs.c.model, hs.c.slo, ring, sa.func.sum(hs.c.total), sa.func.sum(hs.c.bad))
-            .where(hs.c.model.in_(sorted({g.model for g in group})), hs.c.slo.in_(sorted({g.spec.name for g in group})),
-                   hs.c.hour >= minute_time(edges[0]), hs.c.hour < minute_time(until))
-            .group_by(hs.c.model, hs.c.slo, ring)
-        )
-        index = {edge: i for i, edge in enumerate(edges)}
-        wanted = {(g.model, g.spec.name) for g in group}
-        for model, slo, ring_start, total, bad in conn.execute(query):
-            if (model, slo) not in wanted or ring_start is None:
-                continue
-            sums = out.setdefault((model, slo), (np.zeros(len(edges)), np.zeros(len(edges))))
-            sums[0][index[int(ring_start)]] += float(total or 0)
-            sums[1][index[int(ring_start)]] += float(bad or 0)
+    for target in wanted:
+        name = target.spec.name
+        bounds = [cum.get((target.model, name, b - _HOUR), (0.0, 0.0)) for b in (*target.edges, target.until)]
+        values = np.asarray(bounds, dtype=np.float64)
+        sums = np.maximum(np.diff(values, axis=0), 0.0)
+        out[(target.model, name)] = (sums[:, 0], sums[:, 1])
     return out

@@ -85,11 +85,15 @@ def test_quality_counts_by_prediction_minute_with_the_latest_label(engine: Engin
         LabelRow(time=T0 + 6 * MINUTE, model="m", prediction_id="c", label="0"),
     ])
     spec = SloSpec(name="accuracy", kind="quality", objective=0.9, min_events=1)
-    counts = read_slo_counts(engine, [("m", spec)], epoch_minute(T0) + 10)[("m", "accuracy")]
-    base = epoch_minute(T0) - counts.start_minute
-    assert counts.total[base:base + 2].tolist() == [2.0, 2.0]  # labelled, weighted: a, b | c (weight 2)
-    assert counts.bad[base:base + 2].tolist() == [1.0, 2.0]
-    assert counts.expected is not None and counts.expected[base:base + 2].tolist() == [2.0, 3.0]
+    counts = read_slo_counts(engine, [("m", spec)], epoch_minute(T0) + 4)[("m", "accuracy")]
+    # Labelled and weighted: a, b, c (weight 2); wrong: b (corrected label), c; d has no label.
+    assert (counts.total.sum(), counts.bad.sum()) == (4.0, 3.0)
+    assert counts.expected is not None and counts.expected.sum() == 5.0
+    evaluation = evaluate_slo(spec, counts)
+    assert evaluation.rules[0].short.coverage == 0.8  # 5m window: 4 of 5 weighted predictions labelled
+    # A minute later the predictions of minute 0 leave the 5m window: windows go by prediction time.
+    later = read_slo_counts(engine, [("m", spec)], epoch_minute(T0) + 6)[("m", "accuracy")]
+    assert evaluate_slo(spec, later).rules[0].short.total == 2.0
 
 
 def test_quality_with_a_tolerance_and_label_freshness(engine: Engine) -> None:
@@ -106,9 +110,10 @@ def test_quality_with_a_tolerance_and_label_freshness(engine: Engine) -> None:
         conn.execute(schema.labels.update().where(schema.labels.c.prediction_id == "b").values(received_at=T0 + 3 * MINUTE))
     fresh = SloSpec(name="fresh", kind="label_freshness", objective=0.9, max_lag="150s")
     counts = read_slo_counts(engine, [("m", fresh)], end)[("m", "fresh")]
-    index = epoch_minute(T0) - counts.start_minute
-    assert counts.total[index + 2] == 1 and counts.bad[index + 2] == 0  # a: 1m50s late
-    assert counts.total[index + 3] == 1 and counts.bad[index + 3] == 1  # b: 2m50s late
+    assert (counts.total.sum(), counts.bad.sum()) == (2, 1)  # a: 1m50s late, b: 2m50s
+    # Counted when the label arrived: at minute 8, only b (arrived at minute 3) is in the 5m window.
+    short = evaluate_slo(fresh, read_slo_counts(engine, [("m", fresh)], epoch_minute(T0) + 8)[("m", "fresh")]).rules[0].short
+    assert (short.total, short.bad) == (1.0, 1.0)
 
 
 @pytest.mark.parametrize("statuses, bad", [(["no_drift", "drift"], 1), (["no_drift", "no_drift"], 0)])

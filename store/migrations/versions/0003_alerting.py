@@ -94,6 +94,8 @@ def upgrade() -> None:
     sa.Column('hour', UTC_DATETIME, nullable=False),
     sa.Column('total', sa.Float(), nullable=False),
     sa.Column('bad', sa.Float(), nullable=False),
+    sa.Column('cum_total', sa.Float(), nullable=False),
+    sa.Column('cum_bad', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('model', 'slo', 'hour', name=op.f('pk_sli_hourly'))
     )
     op.create_table('sli_rollups',
@@ -101,6 +103,8 @@ def upgrade() -> None:
     sa.Column('slo', sa.String(length=128), nullable=False),
     sa.Column('spec_key', sa.String(length=64), nullable=False),
     sa.Column('rolled_until', UTC_DATETIME, nullable=False),
+    sa.Column('cum_total', sa.Float(), nullable=False),
+    sa.Column('cum_bad', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('model', 'slo', name=op.f('pk_sli_rollups'))
     )
     op.create_table('slo_status',
