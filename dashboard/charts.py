@@ -32,7 +32,7 @@ def _deploy_layer(deploys: Sequence[Deploy], start: datetime, end: datetime) -> 
 def time_series(frame: pd.DataFrame, value_title: str, deploys: Sequence[Deploy], start: datetime, end: datetime,
                 percent: bool = False) -> alt.LayerChart:
     """Lines of ``frame`` (columns time, series, value) with deploy annotations."""
-    axis = alt.Axis(format="%" if percent else "~s", title=value_title)
+    axis = alt.Axis(format="%" if percent else ",.0f", title=value_title)
     lines = alt.Chart(frame).mark_line(point=len(frame) < 60).encode(
         x=alt.X("time:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])),
         y=alt.Y("value:Q", axis=axis),
@@ -60,11 +60,12 @@ def histogram_overlay(o: Overlay) -> alt.Chart:
         "data": ["reference"] * len(o.bins) + [f"current ({o.current_rows:,} rows)"] * len(o.bins),
     })
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("bin:N", sort=list(o.bins), title=o.feature), xOffset="data:N",
+        x=alt.X("bin:N", sort=list(o.bins), title=o.feature, axis=alt.Axis(labelAngle=-35, labelLimit=140)),
+        xOffset="data:N",
         y=alt.Y("share:Q", axis=alt.Axis(format="%", title="share of rows")),
         color=alt.Color("data:N", title=None, legend=alt.Legend(orient="top")),
         tooltip=["bin:N", "data:N", alt.Tooltip("share:Q", format=".1%")],
-    ).properties(height=HEIGHT + 40)
+    ).properties(height=HEIGHT + 80)
 
 
 def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
@@ -75,7 +76,7 @@ def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=60).encode(
         x="value:Q", tooltip=["slice:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lower:Q", format=".3f"),
                               alt.Tooltip("upper:Q", format=".3f"), "n:Q"])
-    return alt.layer(bars, points).properties(height=max(24 * len(frame), 80))
+    return alt.layer(bars, points).properties(height=36 * len(frame) + 20)
 
 
 def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.Chart:

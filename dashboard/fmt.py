@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-__all__ = ["burn", "count", "duration", "ms", "pct", "when"]
+__all__ = ["budget_end", "burn", "count", "duration", "ms", "pct", "value", "when"]
 
 MISSING = "—"
 
@@ -26,6 +26,8 @@ def ms(value: float | None) -> str:
     v = float(value)  # type: ignore[arg-type]
     if v >= 1000:
         return f"{v / 1000:.2f} s"
+    if 0 < v < 0.1:
+        return f"{v * 1000:.1f} µs"
     return f"{v:.1f} ms" if v < 10 else f"{v:.0f} ms"
 
 
@@ -57,3 +59,19 @@ def duration(seconds: float | None) -> str:
 def when(t: datetime | None) -> str:
     """A UTC time to the minute: '2025-03-01 14:05 UTC'."""
     return MISSING if t is None else t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def budget_end(budget_remaining: float | None, seconds: float | None) -> str:
+    """When the budget runs out: 'exhausted' once it is spent, else as ``duration``."""
+    if budget_remaining is not None and math.isfinite(budget_remaining) and budget_remaining <= 0:
+        return "exhausted"
+    return duration(seconds)
+
+
+def value(v: object) -> str:
+    """A sampled input value as text: floats to 4 significant digits, None as a dash."""
+    if v is None:
+        return MISSING
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)

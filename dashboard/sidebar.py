@@ -4,58 +4,62 @@ and time-range controls, kept in step with the URL query (st.query_params)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard.state import ALL_VERSIONS, CUSTOM, RANGES, SELECTION_KEYS, Selection, parse_selection
+from dashboard.state import ALL_VERSIONS, CUSTOM, DEFAULT_RANGE, RANGES, SELECTION_KEYS, Selection, parse_selection
 
 __all__ = ["render_links", "selection_controls"]
 
 _MODEL, _VERSION, _RANGE, _FROM, _TO = "mw_model", "mw_version", "mw_range", "mw_from", "mw_to"
 
 
-def _seed_state(selection: Selection) -> None:
-    """Widgets start from the URL the session opened with; after that they own the value."""
+def _seed_state(selection: Selection) -> tuple[str, ...]:
+    """Widgets start from the URL the session opened with; after that they own the value.
+    Returns the link's problems on that first run (afterwards the widgets hold valid values)."""
+    first = _MODEL not in st.session_state
     defaults = {_MODEL: selection.model, _VERSION: selection.version, _RANGE: selection.range,
                 _FROM: selection.start.strftime("%Y-%m-%d %H:%M") if selection.range == CUSTOM else "",
                 _TO: selection.end.strftime("%Y-%m-%d %H:%M") if selection.range == CUSTOM else ""}
     for key, value in defaults.items():
         st.session_state.setdefault(key, value)
+    return selection.problems if first else ()
 
 
 def selection_controls(models: Sequence[str], versions_of: Callable[[str], Sequence[str]]) -> Selection:
     """Render the controls; returns the selection they show and writes it to the URL."""
     now = datetime.now(timezone.utc)
     params = st.query_params.to_dict()
-    _seed_state(parse_selection(params, models, now))
+    problems = _seed_state(parse_selection(params, models, now))
     if not models:
         return parse_selection({}, models, now)
     if st.session_state[_MODEL] not in models:
         st.session_state[_MODEL] = models[0]
     model = st.sidebar.selectbox("Model", list(models), key=_MODEL)
-    versions = [ALL_VERSIONS, *versions_of(model)]
+    try:
+        versions = [ALL_VERSIONS, *versions_of(model)]
+    except SQLAlchemyError:
+        versions = [ALL_VERSIONS]  # the page explains the database problem; the link's problems show first
     if st.session_state[_VERSION] not in versions:
         st.session_state[_VERSION] = ALL_VERSIONS
     st.sidebar.selectbox("Version", versions, key=_VERSION,
                          help="Traffic, latency and failures follow the version; analysis and SLOs cover the model.")
     ranges = [*RANGES, CUSTOM]
     if st.session_state[_RANGE] not in ranges:
-        st.session_state[_RANGE] = ranges[2]
+        st.session_state[_RANGE] = DEFAULT_RANGE
     chosen = st.sidebar.selectbox("Time range", ranges, key=_RANGE, format_func=lambda r: f"last {r}" if r in RANGES else r)
     raw: dict[str, str] = {"model": model, "version": st.session_state[_VERSION]}
     if chosen == CUSTOM:
         raw["from"] = st.sidebar.text_input("From (UTC)", key=_FROM, placeholder="2025-03-01 00:00")
         raw["to"] = st.sidebar.text_input("To (UTC)", key=_TO, placeholder="now")
-        if not raw["from"]:
-            raw = {**raw, "range": "24h"}
-            raw.pop("from")
-            raw.pop("to")
     else:
         raw["range"] = chosen
     selection = parse_selection(raw, models, now, versions[1:])
     _write_query(selection)
-    return selection
+    return replace(selection, problems=problems + selection.problems)
 
 
 def _write_query(selection: Selection) -> None:

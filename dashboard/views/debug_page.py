@@ -63,8 +63,10 @@ if feature is not None:
 st.subheader("Data quality")
 findings = data.quality_findings(url, model.name, sel.start, sel.end)
 if not findings:
-    st.success("No data-quality violation in this range." if drift.windows else
-               "No data-quality results in this range — they are computed with drift, per window.")
+    if drift.windows:
+        st.success("No data-quality violation in this range.")
+    else:
+        st.info("No data-quality results in this range — they are computed with drift, per analysed window.")
 else:
     st.dataframe(pd.DataFrame([{
         "check": q.check, "feature": q.feature, "slice": q.slice or "(all)", "value": q.value,
@@ -106,6 +108,6 @@ if not failures:
 else:
     st.caption("Sampled inputs as stored: PII was redacted by the SDK and the collector before storage.")
     frame = pd.DataFrame([{"time": fmt.when(f.time), "version": f.version, "prediction id": f.prediction_id,
-                           "error": f.error, "latency": fmt.ms(f.latency_ms), **{k: v for k, v in f.features.items()}}
-                          for f in failures])
-    st.dataframe(frame.astype(str), hide_index=True, width="stretch")
+                           "error": f.error, "latency": fmt.ms(f.latency_ms),
+                           **{k: fmt.value(v) for k, v in f.features.items()}} for f in failures])
+    st.dataframe(frame, hide_index=True, width="stretch")

@@ -34,6 +34,22 @@ cols[2].metric("Latency p99", fmt.ms(float(histogram_quantile(0.99, series.bound
 cols[3].metric("Error rate", fmt.pct(series.total_errors / series.total_requests, 3) if series.total_requests else fmt.MISSING)
 cols[4].metric("Requests", fmt.count(series.total_requests))
 
+st.subheader("Active alerts")
+active = [a for a in data.alerts(url, model.name) if a.state in ("firing", "pending")]
+if not active:
+    st.success(f"Nothing firing for {model.name}.")
+else:
+    st.dataframe(pd.DataFrame([{
+        "alert": a.alertname, "severity": a.severity, "state": a.state, "SLO / feature":
+        a.labels.get("slo") or a.labels.get("feature", ""), "since": fmt.when(a.fired_at or a.active_since),
+        "summary": a.annotations.get("summary", ""), "muted": "silenced" if a.silenced else
+        ("inhibited" if a.inhibited else ""), "details": page_link_url("alerts", sel, alert=a.fingerprint),
+        "runbook": a.annotations.get("runbook_url"),
+    } for a in active]), hide_index=True, width="stretch", column_config={
+        "details": st.column_config.LinkColumn(display_text="open"),
+        "runbook": st.column_config.LinkColumn(display_text="runbook"),
+    })
+
 if series.total_requests == 0:
     st.info(f"No requests counted for {model.name} in this range — the SDK sends request counters with every "
             "batch (POST /v1/counters); check that the serving code calls `modelwatch.init(...)`.")
@@ -64,22 +80,6 @@ else:
                          "threshold": fmt.burn(rule.get("threshold")), "long window": fmt.burn(rule.get("long_burn")),
                          "short window": fmt.burn(rule.get("short_burn")), "state": rule.get("state")})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-
-st.subheader("Active alerts")
-active = [a for a in data.alerts(url, model.name) if a.state in ("firing", "pending")]
-if not active:
-    st.success(f"Nothing firing for {model.name}.")
-else:
-    st.dataframe(pd.DataFrame([{
-        "alert": a.alertname, "severity": a.severity, "state": a.state, "SLO / feature":
-        a.labels.get("slo") or a.labels.get("feature", ""), "since": fmt.when(a.fired_at or a.active_since),
-        "summary": a.annotations.get("summary", ""), "muted": "silenced" if a.silenced else
-        ("inhibited" if a.inhibited else ""), "details": page_link_url("alerts", sel, alert=a.fingerprint),
-        "runbook": a.annotations.get("runbook_url"),
-    } for a in active]), hide_index=True, width="stretch", column_config={
-        "details": st.column_config.LinkColumn(display_text="open"),
-        "runbook": st.column_config.LinkColumn(display_text="runbook"),
-    })
 
 st.subheader("Recent deploys")
 recent = [d for d in deploys if d.at >= sel.end - timedelta(days=30)]

@@ -19,9 +19,9 @@ st.dataframe(
     pd.DataFrame([{
         "model": r.model, "risk": r.risk, "availability": r.availability, "requests": r.requests,
         "budget left": r.budget_remaining, "worst SLO": r.worst_slo or "",
-        "exhausts in": fmt.duration(r.time_to_exhaustion_s) if r.budget_remaining is not None else "",
+        "exhausts in": fmt.budget_end(r.budget_remaining, r.time_to_exhaustion_s) if r.budget_remaining is not None else "",
         "accuracy": r.accuracy.value if r.accuracy else None,
-        "accuracy is": r.accuracy.kind if r.accuracy else "",
+        "accuracy is": r.accuracy.kind if r.accuracy else "no data",
         "deploys / week": r.deploys_per_week, "open incidents": r.pages + r.tickets, "team": r.team or "",
     } for r in fleet]),
     hide_index=True, width="stretch",
@@ -71,7 +71,7 @@ else:
     st.dataframe(pd.DataFrame([{
         "SLO": s.slo, "kind": s.kind, "objective": s.objective, "state": s.state, "SLI": s.sli,
         "budget left": s.budget_remaining, "burn now": fmt.burn(s.current_burn),
-        "exhausts in": fmt.duration(s.time_to_exhaustion_s), "evaluated": fmt.when(s.evaluated_at),
+        "exhausts in": fmt.budget_end(s.budget_remaining, s.time_to_exhaustion_s), "evaluated": fmt.when(s.evaluated_at),
     } for s in statuses]), hide_index=True, width="stretch", column_config={
         "objective": st.column_config.NumberColumn(format="percent"),
         "SLI": st.column_config.NumberColumn(format="percent"),

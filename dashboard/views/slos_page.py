@@ -48,7 +48,7 @@ for spec in specs:
                    f"{fmt.count(status.events_total)} events over the SLO window")
     cols[2].metric("Budget left", fmt.pct(status.budget_remaining, 1))
     cols[3].metric("Burn now", fmt.burn(status.current_burn), help="Over the shortest long alert window.")
-    cols[4].metric("Exhausted in", fmt.duration(status.time_to_exhaustion_s))
+    cols[4].metric("Budget runs out in", fmt.budget_end(status.budget_remaining, status.time_to_exhaustion_s))
     if status.state == "insufficient_labels":
         st.warning(f"Label coverage {fmt.pct(status.label_coverage, 1)} is below the minimum "
                    f"{fmt.pct(spec.min_label_coverage, 0)} — labels arrive via POST /v1/labels.")
