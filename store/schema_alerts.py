@@ -37,7 +37,7 @@ slo_status = Table(
     Column("burn_rates", JsonDocument, nullable=False),  # {"5m": 0.0, "1h": 1.2, ...}
     Column("rules", JsonDocument, nullable=False),  # per rule: name, severity, threshold, state, burns
     Column("firing_severities", String(256), nullable=False),  # comma separated
-    Column("window_end", UtcDateTime, nullable=False),  # windows end here (now - evaluation_delay)
+    Column("window_end", UtcDateTime, nullable=False),  # minutes before it were read (windows end evaluation_delay earlier)
     Column("evaluated_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("model", "slo"),
 )

@@ -96,3 +96,31 @@ def test_rate_limit_defers_without_counting_attempts(engine: Engine, pd_server: 
         h.now += timedelta(seconds=61)
         h.worker.deliver_due(h.now)
     assert len(pd_server.requests) == 3
+
+
+def test_the_worker_thread_delivers_on_the_real_clock_and_stops(sqlite_engine: Engine, pd_server: CaptureServer,
+                                                                slack_server: CaptureServer) -> None:
+    import threading
+    from datetime import datetime, timezone
+
+    from alerts.cycle import run_alert_cycle
+
+    now = datetime.now(timezone.utc)
+    start = now.replace(second=0, microsecond=0) - timedelta(minutes=120)
+    requests = np.full(120, 100.0)
+    errors = np.zeros(120)
+    errors[-10:] = 100.0
+    write_counters(sqlite_engine, "fraud", start, requests, errors)
+    monitors = make_monitors(pd_server.url, slack_server.url, [model_entry("fraud")], group_wait="0s")
+    assert run_alert_cycle(sqlite_engine, monitors, now).enqueued >= 1
+    worker = DeliveryWorker(sqlite_engine, alerting_config(monitors), env={**ENV, "SLACK_URL": f"{slack_server.url}/s"})
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop, 0.1), daemon=True)
+    thread.start()
+    try:
+        assert pd_server.wait_for(1, timeout=10)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert [a for a, _ in pd_events(pd_server)] == ["trigger"]
