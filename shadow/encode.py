@@ -52,7 +52,7 @@ def _row_errors(mapping: InputMapping, raw: Mapping[str, np.ndarray], n: int) ->
 def _categorical(out: np.ndarray, offset: int, column: np.ndarray, categories: tuple[str, ...],
                  kind: EncodingKind, unknown: float) -> int:
     index = {c: i for i, c in enumerate(categories)}
-    codes = np.fromiter((index.get(v, -1) for v in column.tolist()), dtype=np.int64, count=column.shape[0])
+    codes = np.array([index.get(v, -1) for v in column.tolist()], dtype=np.int64)
     if kind is EncodingKind.ordinal:
         out[:, offset] = np.where(codes >= 0, codes, unknown)
         return 1
