@@ -31,6 +31,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.ingest import machine_busy_seconds, tree_cpu_seconds  # noqa: E402
+
 N_NUMERIC, N_CATEGORICAL = 20, 5
 CATEGORIES = [np.array([f"v{j}_{k}" for k in range(8)], dtype=object) for j in range(N_CATEGORICAL)]
 REGIONS = np.array(["north", "south", "east", "west"], dtype=object)
@@ -88,7 +90,7 @@ def load(engine, monitors, start: datetime, rows: int, slices: int) -> None:
                               for r in labeled.tolist()])
 
 
-def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespace) -> None:
+def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespace, postmaster: int | None) -> None:
     from analysis.jobs.cycle import run_cycle
     from analysis.jobs.profiles import ProfileCache
     from analysis.jobs.run import RunContext
@@ -101,9 +103,10 @@ def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespac
     # cold profile cache: profiles are read from the store; no label margin: every label was
     # committed before the cycle (with the margin, labels loaded in the last minute rerun windows)
     ctx = RunContext(engine, "bench", profiles=ProfileCache(), label_margin=timedelta(0))
-    t = time.perf_counter()
+    t, cpu, pg, busy = time.perf_counter(), time.process_time(), tree_cpu_seconds(postmaster), machine_busy_seconds()
     report = run_cycle(ctx, monitors, now, workers=workers, alerts=False)
     wall = time.perf_counter() - t
+    cpu, pg, busy = time.process_time() - cpu, tree_cpu_seconds(postmaster) - pg, machine_busy_seconds() - busy
     done = [o for o in report.outcomes if o.status == "done"]
     read, compute, write = (sum(getattr(o, f) for o in done) for f in ("read_s", "compute_s", "write_s"))
     results = sum(o.n_results for o in done)
@@ -113,6 +116,8 @@ def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespac
     print(f"  read {read:.1f}s  compute {compute:.1f}s  write {write:.1f}s  "
           f"other {max(wall * workers - read - compute - write, 0):.1f}s (claims, profile reads)"
           + ("  [summed over workers]" if workers > 1 else ""))
+    print(f"  CPU: this process {cpu:.1f}s, PostgreSQL {pg:.1f}s, everything else on the machine "
+          f"{max(busy - cpu - pg, 0):.1f}s ({os.cpu_count()} cores)")
     print(f"  {results:,} result rows, {sum(o.drift for o in done)} windows with drift "
           f"(expected {args.models // 2}), failed {len(report.failed_windows)}")
 
@@ -162,8 +167,9 @@ def main() -> None:
             profiles.get(engine, model, model_analysis(model).policy.profile)
         print(f"reference profiles fitted and stored once: {time.perf_counter() - t:.1f}s "
               f"({(time.perf_counter() - t) / args.models * 1000:.0f} ms per model)")
+        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0]) if server else None
         for workers in args.workers:
-            cycle(engine, monitors, now, workers, args)
+            cycle(engine, monitors, now, workers, args, postmaster)
     finally:
         engine.dispose()
         if server is not None:

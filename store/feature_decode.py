@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import msgspec
@@ -23,8 +23,9 @@ def decode_documents(texts: Sequence[str | None]) -> list[Any]:
     return msgspec.json.decode(joined)
 
 
-def floats(values: Iterable[Any], n: int) -> np.ndarray:
-    return np.fromiter((math.nan if v is None else v for v in values), np.float64, n)
+def floats(values: Sequence[Any], n: int) -> np.ndarray:
+    """Numbers (None = NaN) as float64; numpy turns None into NaN itself, in C."""
+    return np.array(values, dtype=np.float64) if n else np.empty(0)
 
 
 def text_or_none(value: Any) -> str | None:

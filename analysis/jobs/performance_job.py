@@ -98,8 +98,9 @@ def _classifier_metrics(model: Model, data: WindowData, rows: np.ndarray, policy
 
 
 def segment_rows(model: Model, data: WindowData, rows: np.ndarray, key: str, value: str,
-                 policy: AnalysisPolicy) -> list[ResultRow]:
-    """Coverage, metrics, confusion matrix and expected accuracy of the rows ``rows``."""
+                 policy: AnalysisPolicy, correct: np.ndarray | None = None) -> list[ResultRow]:
+    """Coverage, metrics, confusion matrix and expected accuracy of the rows ``rows``;
+    ``correct`` is ``correctness`` of the whole window when already known."""
     perf = policy.performance
     w = data.weight[rows]
     labeled = data.labeled[rows]
@@ -111,8 +112,8 @@ def segment_rows(model: Model, data: WindowData, rows: np.ndarray, key: str, val
         if scores is not None:
             usable = np.isfinite(scores) if scores.ndim == 1 else np.isfinite(scores).all(axis=1)
             if usable.any():
-                correct = correctness(model, data, rows, perf.decision_threshold)[usable]
-                out.append(_metric_row(expected_accuracy(scores[usable], weights=w[usable], correct=correct,
+                right = correctness(model, data, rows, perf.decision_threshold) if correct is None else correct[rows]
+                out.append(_metric_row(expected_accuracy(scores[usable], weights=w[usable], correct=right[usable],
                                                          confidence=perf.confidence,
                                                          threshold=perf.decision_threshold), key, value))
     if not labeled.any():
@@ -135,27 +136,32 @@ def performance_rows(model: Model, data: WindowData, segments: Sequence[Segment]
     """Performance rows of the whole window and of every slice value, plus label lag and the
     worst slices."""
     everything = np.arange(data.n)
-    out = segment_rows(model, data, everything, "", "", policy)
+    # per row once: slices index into it instead of comparing labels again per segment
+    correct = None if model.task is Task.regression else \
+        correctness(model, data, everything, policy.performance.decision_threshold)
+    out = segment_rows(model, data, everything, "", "", policy, correct)
     lag = label_lag(data.time, data.label_time)
     out.append(ResultRow(PERFORMANCE, "label_lag", "", "", "", finite(lag.p50), None,
                          "ok" if lag.n else INSUFFICIENT, lag.n,
                          json_safe({"unit": "s", "p90": lag.p90, "p99": lag.p99, "max": lag.max})))
     for seg in segments:
         if seg.rows.shape[0]:
-            out.extend(segment_rows(model, data, seg.rows, seg.key, seg.value, policy))
-    out.extend(worst_slice_rows(model, data, segments, policy))
+            out.extend(segment_rows(model, data, seg.rows, seg.key, seg.value, policy, correct))
+    out.extend(worst_slice_rows(model, data, segments, policy, correct))
     return out
 
 
 def worst_slice_rows(model: Model, data: WindowData, segments: Sequence[Segment],
-                     policy: AnalysisPolicy) -> list[ResultRow]:
+                     policy: AnalysisPolicy, correct: np.ndarray | None = None) -> list[ResultRow]:
     """Slices whose error rate (absolute error for regression) significantly exceeds the rest."""
     if not segments or not data.labeled.any():
         return []
     if model.task is Task.regression:
         loss = np.abs(data.label_value - data.prediction_value)
     else:
-        loss = 1.0 - correctness(model, data, np.arange(data.n), policy.performance.decision_threshold)
+        if correct is None:
+            correct = correctness(model, data, np.arange(data.n), policy.performance.decision_threshold)
+        loss = 1.0 - correct
     usable = np.isfinite(loss)
     if not usable.any():
         return []

@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.engine import Engine
@@ -94,7 +94,7 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
         now = ctx.clock()
         with ctx.engine.begin() as conn:
             n = replace_window_results(conn, model.name, window.start, window.end, kinds,
-                                       [asdict(r) for r in rows], now)
+                                       [r.as_dict() for r in rows], now)
             if not claims.complete(conn, model.name, window.start, window.end, ctx.owner, now, n_rows=data.n,
                                    weight=data.total_weight, n_labels=int(data.labeled.sum()),
                                    labels_checked_at=checked_at if PERFORMANCE in kinds else None):
