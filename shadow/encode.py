@@ -45,7 +45,8 @@ def _row_errors(mapping: InputMapping, raw: Mapping[str, np.ndarray], n: int) ->
                 continue
             bad = _not_numbers(column) & (errors == None)  # noqa: E711 (elementwise on an object array)
             for i in np.flatnonzero(bad):
-                errors[i] = f"feature {name!r}: {str(column[i])[:40]!r} is not a number"
+                # The type, not the value: stored errors never carry feature values.
+                errors[i] = f"feature {name!r}: a {type(column[i]).__name__}, not a number"
     return errors
 
 

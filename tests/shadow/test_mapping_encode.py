@@ -56,7 +56,7 @@ def test_a_row_that_cannot_be_encoded_gets_its_own_error() -> None:
     out = encode(mapping, columns([1.0, math.nan, math.nan], ["DE", "DE", "DE"]), raw, 3, F32)
     assert out.fed.tolist() == [0, 2]
     assert out.feeds["X"].shape == (2, 6)
-    assert out.errors[1] == "feature 'x1': 'abc' is not a number" and out.errors[0] is None
+    assert out.errors[1] == "feature 'x1': a str, not a number" and out.errors[0] is None
 
 
 @pytest.mark.parametrize("document, message", [

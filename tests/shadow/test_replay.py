@@ -120,7 +120,7 @@ def test_a_bad_row_fails_alone(seed: Seed, models: Models) -> None:
     result = backtest(seed.engine, seed.model, cand, seed.start, seed.end)
     assert (result.rows_replayed, result.errors) == (N_ROWS + 1, 1)
     stored = {r.prediction_id: r for r in outputs(seed, cand.candidate.id)}
-    assert stored["bad-1"].error == "feature 'x1': 'not a number' is not a number" and stored["bad-1"].label is None
+    assert stored["bad-1"].error == "feature 'x1': a str, not a number" and stored["bad-1"].label is None
     assert stored[seed.ids[1]].error is None and stored[seed.ids[1]].label in ("0", "1")
 
 
