@@ -50,7 +50,7 @@ CATEGORIES = {"c0": ["a", "b", "c", "d", "e"], "c1": ["x", "y", "z", "w", "v"]}
 
 
 def model_spec() -> dict[str, Any]:
-    features = [{"name": f"f{i:02d}", "type": "numeric"} for i in range(N_NUMERIC)]
+    features: list[dict[str, Any]] = [{"name": f"f{i:02d}", "type": "numeric"} for i in range(N_NUMERIC)]
     features += [{"name": k, "type": "categorical", "categories": v} for k, v in CATEGORIES.items()]
     return {"name": "bench", "task": "binary", "classes": ["0", "1"], "positive_class": "1", "features": features}
 

@@ -162,9 +162,11 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 loaded = load_candidate(engine, model, cand, _session_config(args))
                 total, done = _counts(engine, model.name, cand.id, start, end)
                 task = progress.add_task(cand.name, total=total, completed=done, provider=loaded.runnable.session.provider)
+                def advance(read: int, _replayed: int, task_id: Any = task) -> None:
+                    progress.advance(task_id, read)
+
                 outcome = backtest(engine, model, loaded, start, end, batch_size=args.batch_size, restart=args.restart,
-                                   rows_per_second=args.rate,
-                                   on_batch=lambda read, _replayed, t=task: progress.advance(t, read))
+                                   rows_per_second=args.rate, on_batch=advance)
                 progress.update(task, completed=total)
                 print(f"{model.name}/{cand.name}: {outcome.rows_replayed} row(s) replayed in {outcome.batches} batch(es), "
                       f"{outcome.errors} error(s), {outcome.seconds:.1f}s on {outcome.provider}"
