@@ -159,6 +159,18 @@ def _latest_label(dialect: str) -> tuple[Any, list[ColumnElement[Any]]]:
     return latest, [latest.c.label, latest.c.label_value, latest.c.label_time]
 
 
+def _fetch_all(conn: Connection, query: sa.Select[Any]) -> Sequence[Any]:
+    """Every row as a tuple. On PostgreSQL straight from psycopg's cursor: SQLAlchemy's row
+    processing cost ~4 us a row here (a third of the fetch) and these columns need none -- the
+    only bound values (model name, aware UTC datetimes, slice keys) go to psycopg as they are."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(query).all()
+    compiled = query.compile(dialect=conn.dialect)
+    with conn.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+
+
 def read_window(engine: Engine, model: Model, start: datetime, end: datetime) -> WindowData:
     """The window ``[start, end)`` of ``model`` with labels joined (see WindowData)."""
     p = schema.predictions
@@ -176,7 +188,7 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
              .where(p.c.model == model.name, p.c.time >= start, p.c.time < end)
              .order_by(p.c.time, p.c.prediction_id))
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        rows = _fetch_all(conn, query)
         labels = [] if lateral or not rows else label_rows(conn, model.name, [r[1] for r in rows])
     n = len(rows)
     width = 9 + len(model.slices) + (3 if lateral else 0)

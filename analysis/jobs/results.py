@@ -74,20 +74,29 @@ def finite(value: float | None) -> float | None:
     return value if math.isfinite(value) else None
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def json_safe(value: Any) -> Any:
     """``value`` with numpy scalars and arrays as Python values and non-finite floats as None
-    (JSON, and PostgreSQL's jsonb, have no NaN)."""
-    if isinstance(value, Mapping):
+    (JSON, and PostgreSQL's jsonb, have no NaN). Exact-type checks first: this runs on every
+    stored row's details."""
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind in _PLAIN:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if kind is list or kind is tuple or isinstance(value, (set, frozenset)):
         return [json_safe(v) for v in value]
     if isinstance(value, np.ndarray):
         return json_safe(value.tolist())
     if isinstance(value, Enum):
         return value.value
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, np.bool_):
         return bool(value)
-    if isinstance(value, (int, np.integer)):
+    if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, (float, np.floating)):
         return finite(float(value))
