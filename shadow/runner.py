@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from config.monitors import Monitors
-from shadow.errors import ShadowError
 from shadow.registry import LoadedCandidate, list_candidates, load_candidate
 from shadow.replay import DEFAULT_BATCH, ReplayOutcome, tail
 from shadow.session import SessionConfig
@@ -70,7 +69,7 @@ class ShadowRunner:
             assert model is not None
             try:
                 loaded = load_candidate(self.engine, model, cand, self.config.session)
-            except ShadowError as exc:
+            except ValueError as exc:  # ShadowError, or no usable execution provider: retried next cycle
                 logger.error("candidate %s of %s cannot be loaded: %s", cand.name, cand.model, exc)
                 continue
             session = loaded.runnable.session
@@ -98,6 +97,8 @@ class ShadowRunner:
                 # The store is down or the candidate was deleted meanwhile: retried next cycle.
                 logger.error("candidate %s: replay failed (%s); retrying next cycle", loaded.candidate.name,
                              type(exc).__name__)
+            except Exception:  # a service boundary: one candidate's bug must not stop the others
+                logger.exception("candidate %s: replay failed; retrying next cycle", loaded.candidate.name)
         return outcomes
 
     def run_forever(self) -> None:

@@ -181,3 +181,14 @@ def test_runner_process_stops_on_sigterm(cli_env: tuple[list[str], Seed, Path]) 
             process.kill()
     assert process.returncode == 0
     assert "candidate better of fraud on CPUExecutionProvider" in err and "shadow runner stopped" in err
+
+
+def test_runner_survives_candidates_it_cannot_load(sqlite_seed: Seed, models: Models,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    from shadow.session import SessionConfig
+
+    register_candidate(sqlite_seed.engine, sqlite_seed.model, "better", models.onnx["better"], now=START)
+    only_cuda = RunnerConfig(session=SessionConfig(providers=("CUDAExecutionProvider",)))
+    runner = ShadowRunner(sqlite_seed.engine, sqlite_seed.monitors, only_cuda, clock=lambda: sqlite_seed.end)
+    assert runner.run_once() == [] and runner.loaded == {}
+    assert "candidate better of fraud cannot be loaded: no usable execution provider" in caplog.text
