@@ -95,9 +95,9 @@ def _step_all(candidates: Sequence[Candidate], stored: Mapping[str, StoredAlert]
     seen: set[str] = set()
     idents = [(c.alert, c.source, c.for_) for c in candidates]
     current = {c.alert.labels.fingerprint for c in candidates}
-    for fp, old in stored.items():
-        if fp not in current and old.record.state is not AlertState.inactive:
-            idents.append((AlertCandidate(old.labels, old.annotations, False), old.source, timedelta(0)))
+    for fp, kept in stored.items():
+        if fp not in current and kept.record.state is not AlertState.inactive:
+            idents.append((AlertCandidate(kept.labels, kept.annotations, False), kept.source, timedelta(0)))
     for ident, source, for_ in idents:
         fp = ident.labels.fingerprint
         if fp in seen:
@@ -156,9 +156,9 @@ def plan_cycle(
     # Open groups no alert reaches any more still flush once, to close (and send a resolve).
     for key, row in groups.items():
         if key not in nodes and row.closed_at is None:
-            node = _route_of(tree, row)
-            if node is not None:
-                nodes[key] = (node, row.labels)
+            found = _route_of(tree, row)
+            if found is not None:
+                nodes[key] = (found, row.labels)
     out_groups: list[GroupRow] = []
     outgoing: list[Outgoing] = []
     for key in sorted(nodes):

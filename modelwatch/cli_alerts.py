@@ -107,9 +107,11 @@ def cmd_rules_export(args: argparse.Namespace) -> int:
     from modelwatch.cli import _load_monitors_or_exit, _settings
 
     monitors = _load_monitors_or_exit(_settings(args))
-    dumper = type("RulesDumper", (yaml.SafeDumper,), {})
-    dumper.add_representer(str, _block_strings)
-    text = yaml.dump(prometheus_rules(monitors), Dumper=dumper, sort_keys=False, width=160)
+    class RulesDumper(yaml.SafeDumper):
+        pass
+
+    RulesDumper.add_representer(str, _block_strings)
+    text = yaml.dump(prometheus_rules(monitors), Dumper=RulesDumper, sort_keys=False, width=160)
     if args.output and args.output != "-":
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)

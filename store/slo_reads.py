@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -137,7 +138,7 @@ def counter_buckets(
     bucket = bucketing.expression(c.c.minute, dialect).label("bucket")
     wanted = latency_keys(specs)
     stored = sorted({k for keys in wanted.values() for k in keys})
-    columns = [sa.func.sum(c.c.requests), sa.func.sum(c.c.errors), sa.func.sum(c.c.latency_count)]
+    columns: list[ColumnElement] = [sa.func.sum(c.c.requests), sa.func.sum(c.c.errors), sa.func.sum(c.c.latency_count)]
     columns += [sa.func.coalesce(sa.func.sum(c.c.latency_buckets[k].as_float()), 0.0) for k in stored]
     query = (
         sa.select(c.c.model, bucket, *columns)
@@ -171,7 +172,7 @@ def sample_buckets(conn: Connection, model: str, spec: SloSpec, start: datetime,
     raise ValueError(f"SLO {spec.name!r} of kind {spec.kind.value} is counted from request counters")
 
 
-def _arrays(rows: Sequence[sa.Row], with_expected: bool) -> Buckets:
+def _arrays(rows: Sequence[Sequence[Any]], with_expected: bool) -> Buckets:
     rows = [r for r in rows if r[0] is not None]
     if not rows:
         return Buckets.empty(with_expected)

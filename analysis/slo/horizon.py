@@ -106,7 +106,7 @@ def assemble(
     n = plan.end - plan.base
     where = (np.asarray(starts, dtype=np.int64) if plan.per_minute else plan.ring_last_minutes()) - plan.base
     keep = (where >= 0) & (where < n)
-    series = []
+    series: list[np.ndarray | None] = []
     for values in (total, bad, expected):
         if values is None:
             series.append(None)
@@ -115,6 +115,7 @@ def assemble(
         np.add.at(array, where[keep], np.asarray(values, dtype=np.float64)[keep])
         series.append(array)
     total_s, bad_s, expected_s = series
+    assert total_s is not None and bad_s is not None
     # Float sums can leave bad a hair above total; labelled can exceed expected when a label
     # arrives for a prediction stored after the window was read.
     bad_s = np.minimum(bad_s, total_s)
