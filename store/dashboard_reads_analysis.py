@@ -296,8 +296,11 @@ def feature_values(engine: Engine, model: str, feature: str, numeric: bool, star
     extracted from the feature documents by the database. Numeric: float64 with NaN for
     missing or non-numbers; else object (text or None)."""
     p = schema.predictions
-    field = p.c.features[feature]
-    value = field.as_float() if numeric and engine.dialect.name == "sqlite" else field.as_string()
+    if engine.dialect.name == "sqlite":
+        # json_extract keeps the JSON type of the value: a number, or the text someone sent
+        value = sa.func.json_extract(p.c.features, sa.bindparam("path", f'$."{feature}"'))
+    else:
+        value = p.c.features[feature].as_string()  # ->>: text of any value
     query = (sa.select(value.label("value"), p.c.weight).where(p.c.model == model, p.c.time >= start, p.c.time < end)
              .order_by(p.c.time.desc()).limit(limit))
     with engine.connect() as conn:
@@ -305,13 +308,13 @@ def feature_values(engine: Engine, model: str, feature: str, numeric: bool, star
     weights = np.fromiter((r.weight for r in rows), np.float64, len(rows))
     if not numeric:
         values = np.empty(len(rows), dtype=object)
-        values[:] = [r.value for r in rows]
+        values[:] = [r.value if r.value is None or isinstance(r.value, str) else str(r.value) for r in rows]
         return values, weights
     return np.fromiter((_float(r.value) for r in rows), np.float64, len(rows)), weights
 
 
 def _float(value: Any) -> float:
-    # text from PostgreSQL's ->> (a number, or a string someone sent), a float from SQLite
+    # text from PostgreSQL's ->>, a number or text from SQLite's json_extract
     try:
         return float(value) if value is not None else np.nan
     except (TypeError, ValueError):
