@@ -146,6 +146,10 @@ def counter_buckets(
         .group_by(c.c.model, bucket)
         .order_by(c.c.model, bucket)
     )
+    if dialect == "postgresql":
+        # The rows being grouped carry their JSON histogram: with the default 4 MB the sort
+        # spills to disk. LOCAL: for this transaction only.
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
     grouped: dict[str, list[tuple]] = {}
     for row in conn.execute(query):
         if row[1] is not None:
