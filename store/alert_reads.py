@@ -96,8 +96,14 @@ def recent_deploys(conn: Connection, model: str, since: datetime, limit: int = 3
 
 
 def write_slo_status(conn: Connection, rows: Sequence[dict], history: Sequence[dict]) -> None:
-    """Replace each SLO's latest status and its hour's burndown point."""
-    upsert(conn, t.slo_status, rows, ("model", "slo"))
+    """Replace each SLO's latest status and its hour's burndown point; drop the latest status of
+    SLOs no longer declared (their history stays, for the burndown)."""
+    s = t.slo_status
+    current = {(r["model"], r["slo"]) for r in rows}
+    for model, slo in conn.execute(sa.select(s.c.model, s.c.slo)).all():
+        if (model, slo) not in current:
+            conn.execute(s.delete().where(s.c.model == model, s.c.slo == slo))
+    upsert(conn, s, rows, ("model", "slo"))
     upsert(conn, t.slo_status_history, history, ("model", "slo", "hour"))
 
 

@@ -57,3 +57,16 @@ def test_stale_findings_stop_alerting(engine: Engine, pd_server: CaptureServer, 
 def test_notification_payload_round_trip() -> None:
     for notification in (make_notification(), make_notification(receiver="other", severity="ticket")):
         assert notification_from_payload(notification_payload(notification)) == notification
+
+
+def test_slo_status_follows_the_config(engine: Engine, pd_server: CaptureServer, slack_server: CaptureServer) -> None:
+    two = [{"name": "availability", "kind": "availability", "objective": 0.999},
+           {"name": "fast", "kind": "latency", "objective": 0.99, "threshold_ms": 100}]
+    h = Harness(engine, make_monitors(pd_server.url, slack_server.url, [model_entry("fraud", slos=two)]), pd_server, slack_server)
+    h.cycle(h.at_minute(10))
+    assert {r.slo for r in h.rows("SELECT slo FROM slo_status")} == {"availability", "fast"}
+    h.monitors = make_monitors(pd_server.url, slack_server.url, [model_entry("fraud", slos=two[:1])])
+    h.cycle(h.at_minute(11))
+    assert [r.slo for r in h.rows("SELECT slo FROM slo_status")] == ["availability"]
+    assert {r.slo for r in h.rows("SELECT slo FROM slo_status_history")} == {"availability", "fast"}
+    assert {r.state for r in h.rows("SELECT state FROM slo_status")} == {"no_data"}  # no traffic is not "met"
