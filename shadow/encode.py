@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -53,7 +54,8 @@ def _row_errors(mapping: InputMapping, raw: Mapping[str, np.ndarray], n: int) ->
 def _categorical(out: np.ndarray, offset: int, column: np.ndarray, categories: tuple[str, ...],
                  kind: EncodingKind, unknown: float) -> int:
     index = {c: i for i, c in enumerate(categories)}
-    codes = np.array([index.get(v, -1) for v in column.tolist()], dtype=np.int64)
+    # map() calls index.get(value, -1) from C: half the time of a comprehension (bench/shadow.py).
+    codes = np.fromiter(map(index.get, column.tolist(), repeat(-1)), dtype=np.int64, count=column.shape[0])
     if kind is EncodingKind.ordinal:
         out[:, offset] = np.where(codes >= 0, codes, unknown)
         return 1
