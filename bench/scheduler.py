@@ -157,7 +157,7 @@ def main() -> None:
         start = (now - timedelta(minutes=5)).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
         t = time.perf_counter()
         load(engine, monitors, start, args.rows, args.slices)
-        with engine.connect() as conn:
+        with engine.begin() as conn:  # committed: statistics roll back with their transaction
             conn.exec_driver_sql("ANALYZE")
         print(f"loaded {args.models} models x {args.rows:,} predictions (+{LABELED:.0%} labelled) "
               f"in {time.perf_counter() - t:.1f}s")

@@ -106,7 +106,7 @@ class LabelColumns:
 
 def join_labels(prediction_ids: np.ndarray, rows: Sequence[Any]) -> LabelColumns:
     """Align label rows (prediction_id, label, label_value, time, received) with the window's
-    predictions: the latest label per prediction wins (by label time, then receive time)."""
+    predictions: the latest label per prediction wins (by label time; the key makes it unique)."""
     n = prediction_ids.shape[0]
     label = np.full(n, None, dtype=object)
     value = np.full(n, np.nan)
@@ -155,8 +155,20 @@ def _latest_label(dialect: str) -> tuple[Any, list[ColumnElement[Any]]]:
     p, lb = schema.predictions, schema.labels
     latest = (sa.select(lb.c.label, lb.c.label_value, epoch_seconds(lb.c.time, dialect).label("label_time"))
               .where(lb.c.model == p.c.model, lb.c.prediction_id == p.c.prediction_id)
-              .order_by(lb.c.time.desc(), lb.c.received_at.desc()).limit(1).lateral("latest"))
+              # (model, prediction_id, time) is the primary key: time alone orders a prediction's
+              # labels, so the probe is a backward index scan with no sort
+              .order_by(lb.c.time.desc()).limit(1).lateral("latest"))
     return latest, [latest.c.label, latest.c.label_value, latest.c.label_time]
+
+
+def _in_stable_order(by_column: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Columns ordered by (time, prediction_id): the database gave time order; ties (same
+    microsecond) are put in id order so a rerun sees the rows in the same order."""
+    times = np.asarray(by_column[0], dtype=np.float64)
+    if times.shape[0] < 2 or bool(np.all(times[1:] > times[:-1])):
+        return by_column
+    order = np.lexsort((np.asarray(by_column[1], dtype=object), times)).tolist()
+    return [tuple(column[i] for i in order) for column in by_column]
 
 
 def _fetch_all(conn: Connection, query: sa.Select[Any]) -> Sequence[Any]:
@@ -186,13 +198,14 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         source = p.outerjoin(latest, sa.true())
     query = (sa.select(*columns).select_from(source)
              .where(p.c.model == model.name, p.c.time >= start, p.c.time < end)
-             .order_by(p.c.time, p.c.prediction_id))
+             # the (model, time) index's order: no sort of the wide rows (it spilled to disk)
+             .order_by(p.c.time))
     with engine.connect() as conn:
         rows = _fetch_all(conn, query)
         labels = [] if lateral or not rows else label_rows(conn, model.name, [r[1] for r in rows])
     n = len(rows)
     width = 9 + len(model.slices) + (3 if lateral else 0)
-    by_column = list(zip(*rows)) if rows else [()] * width
+    by_column = _in_stable_order(list(zip(*rows))) if rows else [()] * width
     prediction_id = object_column(by_column[1])
     if lateral:
         at = 9 + len(model.slices)
