@@ -19,6 +19,7 @@ from dashboard.risk import FleetRow, fleet_rows
 from store import dashboard_reads as traffic
 from store import dashboard_reads_alerts as alerting
 from store import dashboard_reads_analysis as analysis
+from store import dashboard_reads_samples as samples
 
 TTL_S = 30  # seconds: fresh enough for on-call, and a scheduler cycle is minutes apart
 
@@ -98,8 +99,8 @@ def slice_performance(url: str, model: str, start: datetime, end: datetime,
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def recent_failures(url: str, model: str, start: datetime, end: datetime,
-                    version: str | None) -> list[analysis.FailedPrediction]:
-    return analysis.recent_failures(engine_for(url), model, start, end, version)
+                    version: str | None) -> list[samples.FailedPrediction]:
+    return samples.recent_failures(engine_for(url), model, start, end, version)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
@@ -116,7 +117,7 @@ def feature_overlay(url: str, model: str, feature: str, numeric: bool, reference
     document = (stored.profile or {}).get("features", {}).get(feature)
     if document is None:
         return f"the reference profile has no {feature!r} yet — it is fitted at the next analysis run"
-    values, weights = analysis.feature_values(engine, model, feature, numeric, start, end)
+    values, weights = samples.feature_values(engine, model, feature, numeric, start, end)
     if values.shape[0] == 0:
         return f"no sampled predictions between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
     return overlay(feature, document, values, weights if np.isfinite(weights).all() else None)

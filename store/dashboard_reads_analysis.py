@@ -1,20 +1,17 @@
-"""Dashboard reads of analysis results and sampled predictions: the drift table with its history,
-quality findings, per-slice performance, the accuracy proxy, recent failures and the values of
-one feature for the reference-vs-current histogram.
+"""Dashboard reads of analysis results: the drift table with its history, quality findings,
+per-slice performance and the accuracy proxy.
 
 Analysis results are stored per window for all versions together (version ``*``); every read
-here is bounded by a window range, and reads of raw predictions are bounded by a row limit or
-by the minutes the exact counters say had errors, so a 30-day range never scans 30 days of rows.
+here is bounded by a window range. Reads of sampled predictions are in dashboard_reads_samples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -22,9 +19,8 @@ from store import schema
 from store.analysis_results import ALL_VERSIONS
 
 __all__ = [
-    "AccuracyProxy", "DriftStatistic", "DriftTable", "FailedPrediction", "FeatureDrift", "MetricValue",
-    "QualityFinding", "SlicePerformance", "WorstSlice", "accuracy_proxies", "drift_table", "feature_values",
-    "quality_findings", "recent_failures", "slice_performance",
+    "AccuracyProxy", "DriftStatistic", "DriftTable", "FeatureDrift", "MetricValue", "QualityFinding",
+    "SlicePerformance", "WorstSlice", "accuracy_proxies", "drift_table", "quality_findings", "slice_performance",
 ]
 
 _r = schema.analysis_results
@@ -240,82 +236,3 @@ def accuracy_proxies(engine: Engine, models: Sequence[str], start: datetime, end
         m = _metric(chosen)
         out[model] = AccuracyProxy(m.value, m.lower, m.upper, kind, coverage, chosen.window_end)
     return out
-
-
-@dataclass(frozen=True)
-class FailedPrediction:
-    time: datetime
-    version: str
-    prediction_id: str
-    error: str
-    latency_ms: float | None
-    features: dict[str, Any]  # as stored: already redacted by the collector
-    slices: dict[str, Any] | None
-
-
-def _error_minutes(engine: Engine, model: str, start: datetime, end: datetime, version: str | None,
-                   limit: int) -> list[datetime] | None:
-    """The latest minutes with errors by the exact counters; None when no counters exist."""
-    c = schema.request_counters
-    where = [c.c.model == model, c.c.minute >= start, c.c.minute < end]
-    if version is not None:
-        where.append(c.c.version == version)
-    with engine.connect() as conn:
-        if conn.execute(sa.select(c.c.minute).where(*where).limit(1)).first() is None:
-            return None
-        return list(conn.execute(sa.select(c.c.minute).where(*where, c.c.errors > 0).group_by(c.c.minute)
-                                 .order_by(c.c.minute.desc()).limit(limit)).scalars())
-
-
-def recent_failures(engine: Engine, model: str, start: datetime, end: datetime, version: str | None = None,
-                    limit: int = 20, scan_rows: int = 50_000) -> list[FailedPrediction]:
-    """The latest sampled predictions that failed (``error`` set), newest first. Looked up in
-    the minutes the counters say had errors; without counters, among the latest ``scan_rows``."""
-    p = schema.predictions
-    where = [p.c.model == model, p.c.time >= start, p.c.time < end]
-    if version is not None:
-        where.append(p.c.version == version)
-    minutes = _error_minutes(engine, model, start, end, version, limit=limit * 3)
-    columns = (p.c.time, p.c.version, p.c.prediction_id, p.c.error, p.c.latency_ms, p.c.features, p.c.slices)
-    if minutes is None:
-        recent = sa.select(*columns).where(*where).order_by(p.c.time.desc()).limit(scan_rows).subquery()
-        query = sa.select(recent).where(recent.c.error.is_not(None)).order_by(recent.c.time.desc()).limit(limit)
-    elif not minutes:
-        return []
-    else:
-        during = sa.or_(*((p.c.time >= m) & (p.c.time < m + timedelta(minutes=1)) for m in minutes))
-        query = sa.select(*columns).where(*where, during, p.c.error.is_not(None)).order_by(p.c.time.desc()).limit(limit)
-    with engine.connect() as conn:
-        return [FailedPrediction(r.time, r.version, r.prediction_id, r.error, r.latency_ms, dict(r.features or {}),
-                                 r.slices) for r in conn.execute(query)]
-
-
-def feature_values(engine: Engine, model: str, feature: str, numeric: bool, start: datetime, end: datetime,
-                   limit: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
-    """(values, weights) of one feature in the latest ``limit`` predictions of ``[start, end)``,
-    extracted from the feature documents by the database. Numeric: float64 with NaN for
-    missing or non-numbers; else object (text or None)."""
-    p = schema.predictions
-    if engine.dialect.name == "sqlite":
-        # json_extract keeps the JSON type of the value: a number, or the text someone sent
-        value = sa.func.json_extract(p.c.features, sa.bindparam("path", f'$."{feature}"'))
-    else:
-        value = p.c.features[feature].as_string()  # ->>: text of any value
-    query = (sa.select(value.label("value"), p.c.weight).where(p.c.model == model, p.c.time >= start, p.c.time < end)
-             .order_by(p.c.time.desc()).limit(limit))
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    weights = np.fromiter((r.weight for r in rows), np.float64, len(rows))
-    if not numeric:
-        values = np.empty(len(rows), dtype=object)
-        values[:] = [r.value if r.value is None or isinstance(r.value, str) else str(r.value) for r in rows]
-        return values, weights
-    return np.fromiter((_float(r.value) for r in rows), np.float64, len(rows)), weights
-
-
-def _float(value: Any) -> float:
-    # text from PostgreSQL's ->>, a number or text from SQLite's json_extract
-    try:
-        return float(value) if value is not None else np.nan
-    except (TypeError, ValueError):
-        return np.nan

@@ -22,14 +22,15 @@ st.dataframe(
         "exhausts in": fmt.budget_end(r.budget_remaining, r.time_to_exhaustion_s) if r.budget_remaining is not None else "",
         "accuracy": r.accuracy.value if r.accuracy else None,
         "accuracy is": r.accuracy.kind if r.accuracy else "no data",
-        "deploys / week": r.deploys_per_week, "open incidents": r.pages + r.tickets, "team": r.team or "",
+        "deploys/wk": r.deploys_per_week, "incidents": r.pages + r.tickets,
     } for r in fleet]),
     hide_index=True, width="stretch",
     column_config={
         "availability": st.column_config.NumberColumn(format="percent"),
         "budget left": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
         "accuracy": st.column_config.NumberColumn(format="percent"),
-        "deploys / week": st.column_config.NumberColumn(format="%.1f"),
+        "deploys/wk": st.column_config.NumberColumn(format="%.1f", help="deploys per week over the range"),
+        "incidents": st.column_config.NumberColumn(help="alerts firing now (pages and tickets)"),
         "requests": st.column_config.NumberColumn(format="localized"),
     },
 )

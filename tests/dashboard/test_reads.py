@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from store import dashboard_reads as traffic
 from store import dashboard_reads_alerts as alerting
 from store import dashboard_reads_analysis as analysis
+from store import dashboard_reads_samples as samples
 from store import schema
 from store import schema_alerts as t
 from store.analysis_results import replace_window_results
@@ -67,21 +68,21 @@ def _predictions(n: int, errors_every: int = 0) -> list[PredictionRow]:
 def test_recent_failures_by_the_counters_error_minutes_or_a_bounded_scan(engine: Engine):
     write_predictions(engine, _predictions(120, errors_every=25))  # errors at i = 0, 25, 50, 75, 100
     # without counters: the latest rows are scanned
-    found = analysis.recent_failures(engine, "m", T0, T0 + 60 * MIN, limit=3)
+    found = samples.recent_failures(engine, "m", T0, T0 + 60 * MIN, limit=3)
     assert [f.prediction_id for f in found] == ["p100", "p75", "p50"] and found[0].features["c"] is None
     # with counters, only the minutes they say had errors are looked at
     write_counters(engine, [counter(m, "v1", 2, 1 if m in (25, 50) else 0, {}) for m in range(60)])
-    found = analysis.recent_failures(engine, "m", T0, T0 + 60 * MIN)
+    found = samples.recent_failures(engine, "m", T0, T0 + 60 * MIN)
     assert [f.prediction_id for f in found] == ["p100", "p50"]  # minutes 50 and 25
-    assert analysis.recent_failures(engine, "m", T0, T0 + 20 * MIN) == []
+    assert samples.recent_failures(engine, "m", T0, T0 + 20 * MIN) == []
 
 
 def test_feature_values_are_extracted_by_the_database(engine: Engine):
     write_predictions(engine, _predictions(40))
-    values, weights = analysis.feature_values(engine, "m", "x", True, T0, T0 + 60 * MIN, limit=30)
+    values, weights = samples.feature_values(engine, "m", "x", True, T0, T0 + 60 * MIN, limit=30)
     assert len(values) == 30 and set(weights) == {2.0}
     assert np.isnan(values).sum() == 3 and np.nanmax(values) == 39.0  # "n/a" is not a number
-    cats, _ = analysis.feature_values(engine, "m", "c", False, T0, T0 + 60 * MIN)
+    cats, _ = samples.feature_values(engine, "m", "c", False, T0, T0 + 60 * MIN)
     assert sorted(c for c in cats if c) == ["DE"] * 20 and sum(c is None for c in cats) == 20
 
 
