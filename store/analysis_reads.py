@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
-from config.monitors import FeatureType, Model
+from config.monitors import FeatureType, Model, Task
 from store import schema
 from store.feature_decode import (
     decode_documents, feature_columns, floats, object_column, probability_matrix, slice_columns, slice_values,
@@ -226,6 +226,6 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         version=object_column(by_column[2]), weight=floats(by_column[3], n), features=features,
         slices=slice_values(model, tags, typed if typed is not None else features, documents),
         prediction=object_column(by_column[5]), prediction_value=floats(by_column[6], n), score=floats(by_column[7], n),
-        probabilities=probability_matrix(model, decode_documents(by_column[8])),
+        probabilities=probability_matrix(model, decode_documents(by_column[8])) if model.task is Task.multiclass else None,
         label=joined.label, label_value=joined.label_value, label_time=joined.label_time, raw_features=raw,
     )

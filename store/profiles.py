@@ -39,12 +39,13 @@ def stored_reference(engine: Engine, model: str, name: str = "default",
     return StoredReference(row.id, model, name, row.sha256, row.n_rows, row.profile)
 
 
-def reference_feature_documents(engine: Engine, reference_id: int) -> list[dict[str, Any]]:
-    """The feature documents of a reference's rows, in upload order."""
+def reference_feature_texts(engine: Engine, reference_id: int) -> list[str]:
+    """The feature documents of a reference's rows as raw JSON text, in upload order (decoded
+    by the caller in one msgspec call, not by json.loads per row)."""
     rows = schema.reference_rows
     with engine.connect() as conn:
-        return list(conn.execute(sa.select(rows.c.features).where(rows.c.reference_id == reference_id)
-                                 .order_by(rows.c.row)).scalars())
+        return list(conn.execute(sa.select(sa.cast(rows.c.features, sa.Text))
+                                 .where(rows.c.reference_id == reference_id).order_by(rows.c.row)).scalars())
 
 
 def store_profile(engine: Engine, reference: StoredReference, document: dict[str, Any]) -> bool:

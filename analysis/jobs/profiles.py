@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 from analysis.drift.profile import Profile, feature_kinds, fit_profile
 from analysis.stats.policy import ProfileSettings
 from config.monitors import Model
-from store.analysis_reads import feature_columns
-from store.profiles import StoredReference, reference_feature_documents, store_profile, stored_reference
+from store.feature_decode import decode_documents, feature_columns, typed_feature_columns
+from store.profiles import StoredReference, reference_feature_texts, store_profile, stored_reference
 
 logger = logging.getLogger("modelwatch.analysis")
 FIT_KEY = "fit"  # stored beside Profile.to_dict()'s keys: how the profile was fitted
@@ -32,7 +32,9 @@ def fit_spec(model: Model, settings: ProfileSettings) -> dict[str, Any]:
 
 def fit_reference(engine: Engine, model: Model, reference: StoredReference, settings: ProfileSettings) -> Profile:
     """Fit the profile from the raw rows and store it (with its fit spec); returns it."""
-    columns, _ = feature_columns(model, reference_feature_documents(engine, reference.id))
+    texts = reference_feature_texts(engine, reference.id)
+    typed = typed_feature_columns(model, texts)
+    columns = typed if typed is not None else feature_columns(model, decode_documents(texts))[0]
     profile = fit_profile(columns, feature_kinds(model.features), bins=settings.bins,
                           sketch_size=settings.sketch_size, top_k=settings.top_k, max_tracked=settings.max_tracked)
     store_profile(engine, reference, {**profile.to_dict(), FIT_KEY: fit_spec(model, settings)})
