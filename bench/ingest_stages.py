@@ -101,13 +101,16 @@ def main() -> None:
                                lambda d: validate.prediction_columns(d[1], d[2], d[0].version, bounds)[0], decoded, rows)
     best_cpu_per_row("COPY rows (JSON encode, zip)", lambda c: pgcopy.prediction_records(c, now), columns, rows)
     postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0]) if server else None
-    # One pass only: a second would be all duplicates (the staging path).
-    server_before = tree_cpu_seconds(postmaster)
-    started = time.process_time()
-    for batch in columns:
-        write_predictions(engine, batch)
-    client = time.process_time() - started
-    server_cpu = tree_cpu_seconds(postmaster) - server_before
+    client = server_cpu = float("inf")
+    for _ in range(3):  # best of three, on an emptied table each time (else all duplicates)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("TRUNCATE predictions")
+        server_before = tree_cpu_seconds(postmaster)
+        started = time.process_time()
+        for batch in columns:
+            write_predictions(engine, batch)
+        client = min(client, time.process_time() - started)
+        server_cpu = min(server_cpu, tree_cpu_seconds(postmaster) - server_before)
     print(f"  {'COPY rows + write (client)':34s} {client / rows * 1e6:6.2f} us/row")
     print(f"  {'PostgreSQL (all its processes)':34s} {server_cpu / rows * 1e6:6.2f} us/row")
     engine.dispose()
