@@ -206,6 +206,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     """Everything on one machine: the collector with its store and the analysis scheduler (a
     background thread of this process, stopped after the collector on Ctrl-C); the shadow
     runner and dashboard join here as they are built."""
+    if args.demo:
+        from modelwatch.demo.stack import run_demo  # services and a synthetic model, fresh SQLite
+
+        return run_demo(args)
     settings = _settings(args)
     engine = _open_store(settings)
     from store.tokens import list_tokens
@@ -238,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="run the whole service on one machine (SQLite by default)")
     _add_service_flags(up)
     up.add_argument("--dashboard-port", type=int, default=8501, help="dashboard port (0: no dashboard; default 8501)")
+    up.add_argument("--demo", action="store_true",
+                    help="a fresh SQLite store and a synthetic model sending traffic: drift, an outage, a page, a shadow verdict")
     up.set_defaults(func=cmd_up)
 
     collector = sub.add_parser("collector", help="run the ingestion API alone")
