@@ -60,8 +60,7 @@ def test_each_modelwatch_command_exists_in_the_cli(services: dict[str, Any], nam
     command = services[name]["command"]
     assert command[0] == "modelwatch", command
     parser = build_parser()
-    if command[1] not in _subcommands(parser) and command[1] == "dashboard":
-        pytest.xfail("`modelwatch dashboard` is not in the CLI yet (the dashboard part of issue 7)")
+    assert command[1] in _subcommands(parser), f"{name}: no `modelwatch {command[1]}` command"
     try:
         args = parser.parse_args(command[1:])
     except SystemExit as exit_:
@@ -90,7 +89,9 @@ def test_published_ports_match_what_each_service_listens_on(services: dict[str, 
     assert published["collector"] == ["8000:8000"]
     assert "--port" in services["collector"]["command"]
     assert services["collector"]["command"][services["collector"]["command"].index("--port") + 1] == "8000"
-    assert published["dashboard"] == ["8501:8501"] and services["dashboard"]["environment"]["MODELWATCH_PORT"] == "8501"
+    dashboard = build_parser().parse_args(services["dashboard"]["command"][1:])
+    assert published["dashboard"] == ["8501:8501"] and dashboard.port == 8501 and dashboard.host == "0.0.0.0"
+    assert services["collector"]["environment"]["MODELWATCH_CONFIG"] == "/etc/modelwatch/monitors.yaml"
     assert published["prometheus"] == ["9090:9090"] and published["alertmanager"] == ["9093:9093"]
     assert not published["timescaledb"], "the database is reached on the compose network only"
 
