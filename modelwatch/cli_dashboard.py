@@ -1,8 +1,9 @@
-"""``modelwatch dashboard``: serve the Streamlit app (dashboard/app.py) in a child process.
+"""``modelwatch dashboard``: serve the Streamlit app (dashboard/app.py) with ``streamlit run``.
 
-Streamlit owns its server and its script runs, so the dashboard is ``streamlit run`` in a
-subprocess; the settings travel as MODELWATCH_* environment variables, which the app reads
-with ``Settings()`` on each run. ``modelwatch up`` starts the same process beside the collector.
+Streamlit owns its server and its script runs, so the dashboard is ``streamlit run``: the
+command replaces itself with it, and ``modelwatch up`` starts it as a child beside the
+collector. The settings travel as MODELWATCH_* environment variables, which the app reads with
+``Settings()`` on each run.
 """
 
 from __future__ import annotations
@@ -87,13 +88,11 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         print(f"monitors config {settings.config} not found (--config / MODELWATCH_CONFIG)", file=sys.stderr)
         return 2
     print(f"modelwatch dashboard on http://{args.host}:{args.port}  (read-only; store from "
-          f"MODELWATCH_DATABASE_URL / --db, models from {settings.config})", file=sys.stderr)
-    process = start_dashboard(settings, args.port, args.host)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        _stop(process)
-        return 130
+          f"MODELWATCH_DATABASE_URL / --db, models from {settings.config})", file=sys.stderr, flush=True)
+    # Become the Streamlit server: signals (Ctrl-C, a supervisor's SIGTERM) reach it directly, and
+    # no child is left behind when this process is killed.
+    os.execve(sys.executable, dashboard_command(args.port, args.host), dashboard_environment(settings))
+    return 0  # not reached
 
 
 def add_dashboard_commands(sub: Any, add_db_flags: Callable[[argparse.ArgumentParser], None]) -> None:

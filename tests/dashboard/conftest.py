@@ -9,6 +9,8 @@ they assert do not move with the clock.
 from __future__ import annotations
 
 import shutil
+import socket
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -108,3 +110,15 @@ def empty_store(tmp_path: Path) -> str:
     create_schema(engine)
     engine.dispose()
     return url
+
+
+def closed(port: int, within: float = 15.0) -> bool:
+    """True once nothing accepts connections on the port."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                time.sleep(0.2)
+        except OSError:
+            return True
+    return False

@@ -14,8 +14,6 @@ import sqlalchemy as sa
 from dashboard import fmt
 from dashboard.quantiles import histogram_quantile
 from modelwatch.counters import DEFAULT_BOUNDS_MS
-from store import schema
-from store import schema_alerts as t
 from tests.dashboard.conftest import SeededStore
 from tests.dashboard.seed import DEPLOY_AGO, OUTAGE_MINUTES
 

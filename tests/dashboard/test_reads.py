@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
