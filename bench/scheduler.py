@@ -116,6 +116,8 @@ def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespac
     print(f"  read {read:.1f}s  compute {compute:.1f}s  write {write:.1f}s  "
           f"other {max(wall * workers - read - compute - write, 0):.1f}s (claims, profile reads)"
           + ("  [summed over workers]" if workers > 1 else ""))
+    split = [sum(o.cpu_s[i] for o in done) for i in range(3)]
+    print(f"  CPU in the windows: read {split[0]:.1f}s  compute {split[1]:.1f}s  write {split[2]:.1f}s")
     print(f"  CPU: this process {cpu:.1f}s, PostgreSQL {pg:.1f}s, everything else on the machine "
           f"{max(busy - cpu - pg, 0):.1f}s ({os.cpu_count()} cores)")
     print(f"  {results:,} result rows, {sum(o.drift for o in done)} windows with drift "

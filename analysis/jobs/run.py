@@ -59,10 +59,11 @@ class WindowOutcome:
     weight: float = 0.0  # summed sample weights: the window's estimated traffic
     n_results: int = 0
     drift: bool = False
-    read_s: float = 0.0
+    read_s: float = 0.0  # wall seconds per phase
     compute_s: float = 0.0
     write_s: float = 0.0
     error: str | None = None
+    cpu_s: tuple[float, float, float] = (0.0, 0.0, 0.0)  # this thread's CPU in read, compute, write
 
 
 class ClaimLost(RuntimeError):
@@ -81,16 +82,16 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
     recorded on the claim and returned), so one bad window or model does not stop the rest.
     ``refresh``: a late-label performance rerun (on failure its older results stand)."""
     kinds = tuple(k for k in KINDS if k in kinds)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     try:
         checked_at = ctx.clock() - ctx.label_margin
         reference = ctx.profiles.get(ctx.engine, model, analysis.policy.profile, analysis.schedule.reference) \
             if set(kinds) - {PERFORMANCE} else None
         data = read_window(ctx.engine, model, window.start, window.end)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.thread_time()
         expected = expected_volume(history or {}, window.start, analysis.schedule.window)
         rows = compute_window(model, analysis, data, reference, kinds, expected)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.thread_time()
         now = ctx.clock()
         with ctx.engine.begin() as conn:
             n = replace_window_results(conn, model.name, window.start, window.end, kinds,
@@ -99,7 +100,7 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
                                    weight=data.total_weight, n_labels=int(data.labeled.sum()),
                                    labels_checked_at=checked_at if PERFORMANCE in kinds else None):
                 raise ClaimLost(f"window {window} of model {model.name} was taken over")
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.thread_time()
     except ClaimLost as exc:
         logger.warning("%s; its results were rolled back", exc)
         return WindowOutcome(model.name, window, kinds, "lost", error=str(exc))
@@ -113,4 +114,4 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
             logger.exception("could not record the failure of model %s window %s", model.name, window)
         return WindowOutcome(model.name, window, kinds, "failed", error=error, read_s=time.perf_counter() - t0)
     return WindowOutcome(model.name, window, kinds, "done", data.n, data.total_weight, n, _drifted(rows),
-                         t1 - t0, t2 - t1, t3 - t2)
+                         t1 - t0, t2 - t1, t3 - t2, cpu_s=(c1 - c0, c2 - c1, c3 - c2))
