@@ -94,6 +94,8 @@ request_counters = Table(
     Column("dropped", JsonDocument),
     # Deltas, appended; a retried batch has the same batch_id and is ignored.
     PrimaryKeyConstraint("model", "version", "minute", "batch_id"),
+    # SLO cycles read the last hours of every model at once: a range scan, not the whole table.
+    Index("ix_request_counters_minute", "minute"),
 )
 
 references = Table(

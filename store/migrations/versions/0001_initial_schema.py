@@ -115,6 +115,7 @@ def upgrade() -> None:
     sa.Column('dropped', JSON_DOCUMENT, nullable=True),
     sa.PrimaryKeyConstraint('model', 'version', 'minute', 'batch_id', name=op.f('pk_request_counters'))
     )
+    op.create_index('ix_request_counters_minute', 'request_counters', ['minute'], unique=False)
     op.create_table('model_versions',
     sa.Column('model', sa.String(length=128), nullable=False),
     sa.Column('version', sa.String(length=128), nullable=False),
@@ -153,6 +154,7 @@ def downgrade() -> None:
     op.drop_table('reference_rows')
     op.drop_table('references')
     op.drop_table('model_versions')
+    op.drop_index('ix_request_counters_minute', table_name='request_counters')
     op.drop_table('request_counters')
     op.drop_index('ix_predictions_model_time', table_name='predictions')
     op.drop_table('predictions')
