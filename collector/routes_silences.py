@@ -1,4 +1,7 @@
-"""POST /v1/silences, GET /v1/silences, DELETE /v1/silences/{id} (admin scope, audited).
+"""POST /v1/silences, GET /v1/silences, DELETE /v1/silences/{id}.
+
+Listing needs the read scope (as anyone may read Alertmanager's silences); creating and expiring
+need admin and are audited.
 
 A silence mutes firing alerts whose labels match all its matchers (Alertmanager syntax, e.g.
 ``model="fraud-detector"``, ``severity=~"page|ticket"``) from ``starts_at`` until ``ends_at``;
@@ -75,7 +78,7 @@ def post_silence(request: Request, checked: tuple[SilenceIn, TokenInfo] = Depend
 
 @router.get("/silences", summary="Active and pending silences (all=true: expired too)")
 def get_silences(request: Request, include_expired: Annotated[bool, Query(alias="all")] = False,
-                 _token: TokenInfo = Depends(require("admin"))) -> dict[str, Any]:
+                 _token: TokenInfo = Depends(require("read"))) -> dict[str, Any]:
     views = list_silences(get_state(request).engine, datetime.now(timezone.utc), include_expired)
     return {"silences": [v.as_dict() for v in views]}
 
