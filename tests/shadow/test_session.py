@@ -5,7 +5,6 @@ TensorRT providers are chosen by the same code at run time but are not exercised
 from __future__ import annotations
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 
 from config.loader import parse_monitors
@@ -39,6 +38,8 @@ def test_cpu_session_reports_the_provider_in_use_and_tuned_options(models: Model
 def test_a_silent_fallback_to_cpu_is_detected(models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
     # Claim CUDA is installed: ONNX Runtime (a CPU build) then warns and runs on the CPU anyway,
     # exactly as a GPU build does when CUDA libraries are missing. The session must say so.
+    import onnxruntime as ort
+
     monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", CPU])
     with pytest.warns(UserWarning, match="CUDAExecutionProvider"):
         session = ShadowSession(models.onnx["production"])
