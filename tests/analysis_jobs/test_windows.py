@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -177,3 +178,53 @@ def test_results_range_excludes_other_windows(sqlite_engine: Engine, fraud):
     rows = read_results(sqlite_engine, fraud.name, "drift", t0 + HOUR, t0 + 2 * HOUR, metric="drift", feature="")
     assert [r.window_start for r in rows] == [t0 + HOUR]
     assert isinstance(rows[0].computed_at, datetime)
+
+
+def test_multiclass_and_regression_windows(engine: Engine):
+    from store.catalog import sync_models
+    from store.records import LabelRow, PredictionRow
+    from store.writes import write_labels, write_predictions
+
+    classes = ["a", "b", "c"]
+    config = monitors(
+        {"name": "multi", "task": "multiclass", "classes": classes, "features": [{"name": "x", "type": "numeric"}],
+         "slices": ["region"]},
+        {"name": "price", "task": "regression", "features": [{"name": "x", "type": "numeric"}]})
+    multi, price = config.models
+    sync_models(engine, config)
+    rng = np.random.default_rng(11)
+    t0 = recent_t0()
+    n = 600
+    x = rng.normal(0, 1, n)
+    probs = rng.dirichlet([2, 2, 2], n)
+    truth = [classes[int(np.argmax(p))] if rng.random() < 0.7 else classes[rng.integers(3)] for p in probs]
+    write_predictions(engine, [PredictionRow(
+        time=t0 + timedelta(seconds=i), model="multi", version="v1", prediction_id=f"m{i}", features={"x": float(x[i])},
+        prediction=classes[int(np.argmax(probs[i]))], probabilities=dict(zip(classes, probs[i].tolist())),
+        slices={"region": "eu" if i % 3 else "us"}) for i in range(n)])
+    write_labels(engine, [LabelRow(time=t0 + HOUR, model="multi", prediction_id=f"m{i}", label=truth[i])
+                          for i in range(n) if i % 2])
+    y = 3 * x + rng.normal(0, 1, n)
+    write_predictions(engine, [PredictionRow(
+        time=t0 + timedelta(seconds=i), model="price", version="v1", prediction_id=f"p{i}", features={"x": float(x[i])},
+        prediction=repr(3 * float(x[i])), prediction_value=3 * float(x[i])) for i in range(n)])
+    write_labels(engine, [LabelRow(time=t0 + HOUR, model="price", prediction_id=f"p{i}", label=repr(float(y[i])),
+                                   label_value=float(y[i])) for i in range(n)])
+    ctx = context(engine)
+    w = Window(t0, t0 + HOUR)
+    for model in (multi, price):
+        run(ctx, model, w)
+    accuracy = metric(engine, "multi", "performance", w, "accuracy")[("", "", "")]
+    expected = np.mean([truth[i] == classes[int(np.argmax(probs[i]))] for i in range(n) if i % 2])
+    assert accuracy.value == pytest.approx(expected) and accuracy.n == n // 2
+    assert metric(engine, "multi", "performance", w, "label_coverage")[("", "", "")].value == pytest.approx(0.5)
+    assert metric(engine, "multi", "performance", w, "roc_auc")[("", "", "")].status == "ok"
+    estimate = metric(engine, "multi", "performance", w, "expected_accuracy")[("", "", "")]
+    assert estimate.details["estimated"] is True
+    assert set(metric(engine, "multi", "performance", w, "accuracy", slice_key="region", slice_value=None)) == \
+        {("region", "eu", ""), ("region", "us", "")}
+    mae = metric(engine, "price", "performance", w, "mae")[("", "", "")]
+    assert mae.value == pytest.approx(np.mean(np.abs(y - 3 * x)))
+    assert metric(engine, "price", "performance", w, "r2")[("", "", "")].value > 0.8
+    (drift,) = read_results(engine, "price", "drift", w.start, w.end)
+    assert drift.status == "no_reference"
