@@ -107,15 +107,22 @@ def _open_store(settings: Any, create: bool = True) -> Any:
 
     engine = create_engine(settings.database_url)
     if create:
-        create_schema(engine)
+        create_schema(engine, _timescale_policies(settings))
     return engine
+
+
+def _timescale_policies(settings: Any) -> Any:
+    """Hypertable retention from MODELWATCH_RETENTION_DAYS (else a restart would reset it)."""
+    from store.retention import retention_policies, timescale_policies
+
+    return timescale_policies(retention_policies(settings.retention_days))
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from store.bootstrap import upgrade
 
     settings = _settings(args)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, policies=_timescale_policies(settings))
     print(f"database at {_safe_url(settings.database_url)} is at the latest schema revision")
     return 0
 

@@ -21,7 +21,7 @@ from store import schema_alerts as alerts
 from store import schema_scheduler as scheduler
 from store import schema_shadow as shadow
 
-__all__ = ["DEFAULT_RETENTION", "RetentionReport", "apply_retention", "retention_policies"]
+__all__ = ["DEFAULT_RETENTION", "RetentionReport", "apply_retention", "retention_policies", "timescale_policies"]
 
 Policies = Mapping[str, "timedelta | None"]
 
@@ -133,3 +133,9 @@ def apply_retention(engine: Engine, policies: Policies, now: datetime, actor: st
                           "limits_days": {k: v.total_seconds() / 86400 for k, v in policies.items() if v is not None}},
                          now)
     return RetentionReport(now, deleted, {t: policies[t] for t in hypertables & set(policies)})
+
+
+def timescale_policies(policies: Policies) -> timescale.TimescalePolicies:
+    """TimescaleDB chunk policies whose retention follows ``policies`` for the hypertables, so
+    ``create_schema`` at a service start keeps the configured limits instead of the defaults."""
+    return timescale.TimescalePolicies(retention={t: policies.get(t) for t in schema.TIME_SERIES_TABLES})

@@ -63,3 +63,14 @@ def test_deletion_reaches_compressed_chunks(ts_engine: Engine) -> None:
         left = sorted(conn.execute(sa.select(schema.predictions.c.prediction_id)).scalars())
     assert left == ["p-0", "p-2", "p-4"]
     assert read_audit(ts_engine, "deletion.request")[0].details["matched_ids"] == 3
+
+
+def test_create_schema_takes_the_configured_retention(timescale_engine: Engine) -> None:
+    from store.retention import timescale_policies
+
+    bootstrap.create_schema(timescale_engine, timescale_policies(retention_policies({"labels": 45, "request_counters": 0})))
+    with timescale_engine.connect() as conn:
+        labels = timescale.policy_jobs(conn, "labels")
+        counters = timescale.policy_jobs(conn, "request_counters")
+        assert timescale._interval_equals(conn, labels["retention"]["config"]["drop_after"], timedelta(days=45))
+    assert "retention" not in counters  # 0: kept forever
