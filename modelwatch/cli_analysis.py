@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["add_analysis_commands", "start_background_scheduler"]
+__all__ = ["add_analysis_commands", "start_background_scheduler", "start_delivery"]
 
 
 def _time(text: str, flag: str) -> datetime:
@@ -103,6 +103,34 @@ def _scheduler(engine: Any, monitors: Any, args: argparse.Namespace, settings: A
                              workers=getattr(args, "workers", 1), retention=retention)
 
 
+def _nothing() -> None:
+    pass
+
+
+def start_delivery(engine: Any, monitors: Any) -> Callable[[], None]:
+    """The outbox's delivery worker (alerts.worker) in a daemon thread beside the scheduler, which
+    fills the outbox; returns the function that stops it. A no-op without routes and receivers.
+    Workers on several schedulers share the outbox through leases, so replicas are safe."""
+    import threading
+
+    from alerts.cycle import alerting_config
+    from alerts.worker import DeliveryWorker
+
+    alerting = alerting_config(monitors)
+    if alerting is None:
+        return _nothing
+    stop = threading.Event()
+    thread = threading.Thread(target=DeliveryWorker(engine, alerting).run, args=(stop,), name="modelwatch-delivery",
+                              daemon=True)
+    thread.start()
+
+    def halt() -> None:
+        stop.set()
+        thread.join(timeout=30)
+
+    return halt
+
+
 def cmd_scheduler(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings, engine, monitors = _store_and_monitors(args)
@@ -110,17 +138,26 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     audit_config_load(engine, settings, "scheduler", monitors)
     scheduler = _scheduler(engine, monitors, args, settings)
+    stop_delivery: Callable[[], None] = _nothing
     try:
         if args.once:
             report = scheduler.run_once()
+            from alerts.cycle import alerting_config
+            from alerts.worker import DeliveryWorker
+
+            alerting = alerting_config(monitors)
+            if alerting is not None:  # what this cycle enqueued goes out before exiting
+                DeliveryWorker(engine, alerting).deliver_due()
             done = sum(o.status == "done" for o in report.outcomes)
             print(f"cycle: {done} window(s) analysed, {len(report.failed_windows)} failed, "
                   f"{len(report.failed_models)} model(s) failed")
             return 1 if report.failed_models or report.failed_windows else 0
         print(f"modelwatch scheduler: {len(monitors.models)} model(s) from {settings.config}, "
               f"owner {scheduler.context.owner}", file=sys.stderr)
+        stop_delivery = start_delivery(engine, monitors)
         scheduler.run_forever()
     finally:
+        stop_delivery()
         engine.dispose()
     return 0
 
@@ -138,9 +175,11 @@ def start_background_scheduler(settings: Any, monitors: Any) -> Callable[[], Non
     audit_config_load(engine, settings, "scheduler", monitors)
     scheduler = _scheduler(engine, monitors, argparse.Namespace(), settings)
     scheduler.start_background()
+    stop_delivery = start_delivery(engine, monitors)
 
     def stop() -> None:
         scheduler.shutdown()
+        stop_delivery()
         engine.dispose()
 
     return stop

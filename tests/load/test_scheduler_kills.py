@@ -110,6 +110,9 @@ def test_sigkilled_schedulers_never_analyse_a_window_twice_or_page_twice(postgre
             final = scheduler(pg_database_url, config_path, log, "--once")
             assert final.wait(timeout=120) in (0, 1), log.read_text()[-3000:]
             time.sleep(1.5)
+        with engine.connect() as conn:  # the scheduler process delivers what it enqueued
+            sent_by_scheduler = conn.execute(sa.text("SELECT count(*) FROM notifications WHERE status = 'sent'")).scalar_one()
+        assert sent_by_scheduler >= 1, log.read_text()[-3000:]
         # Claims of killed runs expire with their lease (10 min): a scheduler that late takes them.
         later = datetime.now(timezone.utc) + timedelta(minutes=11)
         run_cycle(RunContext(engine, "after-lease", clock=lambda: later), monitors, later, alerts=False)
