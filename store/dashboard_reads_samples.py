@@ -19,6 +19,8 @@ from store import schema
 
 __all__ = ["FailedPrediction", "feature_values", "recent_failures"]
 
+_MINUTES_PER_READ = 5
+
 
 @dataclass(frozen=True)
 class FailedPrediction:
@@ -57,19 +59,24 @@ def recent_failures(engine: Engine, model: str, start: datetime, end: datetime, 
     columns = (p.c.time, p.c.version, p.c.prediction_id, p.c.error, p.c.latency_ms, p.c.features, p.c.slices)
     if minutes is None:
         recent = sa.select(*columns).where(*where).order_by(p.c.time.desc()).limit(scan_rows).subquery()
-        query = sa.select(recent).where(recent.c.error.is_not(None)).order_by(recent.c.time.desc()).limit(limit)
-    elif not minutes:
-        return []
+        queries = [sa.select(recent).where(recent.c.error.is_not(None)).order_by(recent.c.time.desc()).limit(limit)]
     else:
-        during = sa.or_(*((p.c.time >= m) & (p.c.time < m + timedelta(minutes=1)) for m in minutes))
-        query = sa.select(*columns).where(*where, during, p.c.error.is_not(None)).order_by(p.c.time.desc()).limit(limit)
+        # newest error minutes first, a few at a time: usually the first few hold enough samples
+        queries = [sa.select(*columns).where(*where, p.c.error.is_not(None), sa.or_(
+            *((p.c.time >= m) & (p.c.time < m + timedelta(minutes=1)) for m in minutes[i:i + _MINUTES_PER_READ])))
+            .order_by(p.c.time.desc()).limit(limit) for i in range(0, len(minutes), _MINUTES_PER_READ)]
+    found: list[FailedPrediction] = []
     with engine.connect() as conn:
-        return [FailedPrediction(r.time, r.version, r.prediction_id, r.error, r.latency_ms, dict(r.features or {}),
-                                 r.slices) for r in conn.execute(query)]
+        for query in queries:
+            found += [FailedPrediction(r.time, r.version, r.prediction_id, r.error, r.latency_ms,
+                                       dict(r.features or {}), r.slices) for r in conn.execute(query)]
+            if len(found) >= limit:
+                break
+    return found[:limit]
 
 
 def feature_values(engine: Engine, model: str, feature: str, numeric: bool, start: datetime, end: datetime,
-                   limit: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
+                   limit: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     """(values, weights) of one feature in the latest ``limit`` predictions of ``[start, end)``,
     extracted from the feature documents by the database. Numeric: float64 with NaN for
     missing or non-numbers; else object (text or None)."""
