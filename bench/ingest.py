@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import shutil
 import random
 import statistics
 import subprocess
@@ -295,6 +296,7 @@ def main() -> None:
     engine.dispose()
     if server is not None:
         server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # the cluster holds GBs of bench rows
 
     ratio = e2e / raw
     producers_us = producer_cpu * 1e6

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -116,6 +117,7 @@ def main() -> None:
     engine.dispose()
     if server is not None:
         server.stop()
+    shutil.rmtree(tmp, ignore_errors=True)  # the cluster holds GBs of bench rows
 
 
 if __name__ == "__main__":
