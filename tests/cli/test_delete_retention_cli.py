@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def run(db: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> tuple[str, Engine]:
+def db(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     url = f"sqlite:///{tmp_path / 'mw.db'}"
     engine = create_engine(url)
     create_schema(engine)
@@ -104,6 +105,7 @@ def test_scheduler_runs_retention_as_a_daily_job(db) -> None:
     scheduler = AnalysisScheduler(engine, load_monitors(CONFIG), retention=retention_policies({"predictions": 0.003}))
     scheduler.start_background()
     try:
+        assert scheduler._scheduler is not None
         job = scheduler._scheduler.get_job(RETENTION_JOB_ID)
         assert job is not None and job.trigger.interval == timedelta(days=1)
     finally:

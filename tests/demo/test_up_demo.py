@@ -60,6 +60,7 @@ def test_up_demo_shows_drift_a_page_and_a_shadow_verdict_then_stops_on_ctrl_c(tm
     from store.engine import create_engine
 
     model = parse_monitors(demo_monitors("http://127.0.0.1:9/page", "http://127.0.0.1:8501")).model(MODEL)
+    assert model is not None
     engine = create_engine(db)
     began = time.monotonic()
     status = None

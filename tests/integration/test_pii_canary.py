@@ -155,7 +155,9 @@ def test_canaries_reach_no_table_log_or_page(store: Engine, database_url: str, w
         cycle = run_alert_cycle(store, monitors, now + timedelta(seconds=30))
         assert cycle.firing >= 1, cycle
         run_alert_cycle(store, monitors, now + timedelta(seconds=45))  # past group_wait: enqueued
-        worker = DeliveryWorker(store, alerting_config(monitors), env={"MODELWATCH_WEBHOOK_SECRET": WEBHOOK_SECRET})
+        alerting = alerting_config(monitors)
+        assert alerting is not None
+        worker = DeliveryWorker(store, alerting, env={"MODELWATCH_WEBHOOK_SECRET": WEBHOOK_SECRET})
         deadline = time.monotonic() + 30
         while not webhook.requests and time.monotonic() < deadline:
             worker.deliver_due(now + timedelta(minutes=1))

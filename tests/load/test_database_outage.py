@@ -44,6 +44,8 @@ def test_sixty_seconds_without_postgres_lose_nothing_and_never_read_as_slo_met(
     monitors = load_monitors(CONFIG)
     collector = CollectorProcess(pg_database_url, CONFIG, tmp_path / "collector.log")
     collector.start()
+    assert collector.process is not None
+    process = collector.process
     client = modelwatch.Client(collector.url, token, "fraud-detector", "v1", debug=True, flush_at_exit=False,
                                flush_interval=0.2, batch_size=200, retry_deadline=150.0, backoff_cap=1.0)
     sim_start = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(second=0, microsecond=0)
@@ -77,7 +79,7 @@ def test_sixty_seconds_without_postgres_lose_nothing_and_never_read_as_slo_met(
             with pytest.raises(DBAPIError):
                 run_alert_cycle(engine, monitors, sim_now())  # no evaluation can be stored: it fails
             traffic(OUTAGE_S / 2)
-            collector.process.send_signal(signal.SIGSTOP)  # keep the SDK backlog out for a moment
+            process.send_signal(signal.SIGSTOP)  # keep the SDK backlog out for a moment
         finally:
             postgres_server.start()
         engine.dispose()
@@ -86,7 +88,7 @@ def test_sixty_seconds_without_postgres_lose_nothing_and_never_read_as_slo_met(
             report = run_alert_cycle(engine, monitors, gap_end)
             gap = availability()
         finally:
-            collector.process.send_signal(signal.SIGCONT)
+            process.send_signal(signal.SIGCONT)
         # The hour of gap is not "met": the windows that decide have no events.
         assert gap.state in ("no_data", "low_traffic"), gap
         assert gap.firing_severities == "" and report.firing == 0

@@ -88,7 +88,7 @@ def test_sigkilled_schedulers_never_analyse_a_window_twice_or_page_twice(postgre
         requests = np.full(120, 100.0)
         errors = np.zeros(120)
         errors[-20:] = 100.0
-        write_counters(engine, "fraud", now - timedelta(minutes=119), requests, errors)
+        write_counters(engine, "fraud", now - timedelta(minutes=119), requests.tolist(), errors.tolist())
 
         def done() -> int:
             with engine.connect() as conn:
@@ -131,7 +131,9 @@ def test_sigkilled_schedulers_never_analyse_a_window_twice_or_page_twice(postgre
         assert firing and all(row.n == 1 for row in firing), firing
         pages = [row for row in firing if row.sequence == 1]
 
-        worker = DeliveryWorker(engine, alerting_config(monitors))
+        alerting = alerting_config(monitors)
+        assert alerting is not None
+        worker = DeliveryWorker(engine, alerting)
         for _ in range(20):
             if not worker.deliver_due(datetime.now(timezone.utc) + timedelta(minutes=5)).claimed:
                 break

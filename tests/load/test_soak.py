@@ -41,6 +41,8 @@ def test_collector_soak_at_twice_nominal_load(postgres_server, pg_database_url: 
     token = create_token(engine, ["ingest"], "soak")
     collector = CollectorProcess(pg_database_url, REPO_ROOT / "examples" / "monitors.yaml", tmp_path / "collector.log")
     collector.start()
+    assert collector.process is not None
+    process = collector.process
     client = modelwatch.Client(collector.url, token, "fraud-detector", "v1", debug=True, flush_at_exit=False,
                                flush_interval=0.25, batch_size=500, max_queue_size=50_000, retry_deadline=60.0,
                                backoff_cap=1.0)
@@ -50,7 +52,7 @@ def test_collector_soak_at_twice_nominal_load(postgres_server, pg_database_url: 
     def sample_rss() -> None:
         began = time.monotonic()
         while not stop.wait(1.0):
-            samples.append((time.monotonic() - began, rss_bytes(collector.process.pid)))
+            samples.append((time.monotonic() - began, rss_bytes(process.pid)))
 
     def log(i: int) -> None:
         client.log_prediction(f"soak-{i}", FEATURES, "1" if i % 7 else "0", score=0.8, latency_ms=4.0 + i % 20,

@@ -36,7 +36,7 @@ def _seed_candidate(engine: Engine, model: str = "churn") -> int:
         conn.execute(shadow.shadow_artifacts.insert().values(sha256="a" * 64, size_bytes=1, content=b"x", created_at=NOW))
         return conn.execute(shadow.candidates.insert().values(
             model=model, name="cand", sha256="a" * 64, mapping={}, outputs={}, production=False, sample_rate=1.0,
-            created_at=NOW)).inserted_primary_key[0]
+            created_at=NOW)).inserted_primary_key[0]  # type: ignore[index]
 
 
 def _shadow_output(engine: Engine, candidate: int, prediction_id: str, time: datetime) -> None:
