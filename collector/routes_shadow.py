@@ -17,8 +17,6 @@ from collector.auth import require
 from collector.errors import CollectorError, Problem
 from collector.routes_read import parse_time
 from collector.state import get_state
-from shadow.errors import CandidateNotFound
-from shadow.report import shadow_report
 
 router = APIRouter(prefix="/v1", tags=["shadow"])
 DEFAULT_RANGE = timedelta(days=7)
@@ -39,6 +37,11 @@ def get_shadow_report(
     since = parse_time(start, "from") if start else until - DEFAULT_RANGE
     if since >= until:
         raise CollectorError(422, "invalid request parameters", [Problem(None, "from", "must be before to")])
+    # Imported on first use: the report pulls in scipy (~60 MiB, seconds of start-up) that an
+    # ingest-only collector never needs.
+    from shadow.errors import CandidateNotFound
+    from shadow.report import shadow_report
+
     try:
         return shadow_report(state.engine, model, since, until, candidate=candidate).to_dict()
     except CandidateNotFound as exc:
