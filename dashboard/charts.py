@@ -76,14 +76,18 @@ def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=60).encode(
         x="value:Q", tooltip=["slice:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lower:Q", format=".3f"),
                               alt.Tooltip("upper:Q", format=".3f"), "n:Q"])
-    return alt.layer(bars, points).properties(height=36 * len(frame) + 20)
+    return alt.layer(bars, points).properties(height=int(36 * len(frame) + 20))
 
 
-def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.Chart:
-    """Bars from when each alert became active to when it resolved (or now), by severity."""
-    return alt.Chart(frame).mark_bar(height=12).encode(
-        x=alt.X("from:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])), x2="to:T",
-        y=alt.Y("alert:N", title=None), color=alt.Color("severity:N", legend=alt.Legend(orient="top")),
+def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.LayerChart:
+    """Bars from when each alert became active to when it resolved (or now), by severity, with a
+    mark where each began (an alert that fired this minute has no width yet)."""
+    base = alt.Chart(frame).encode(
+        x=alt.X("from:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])),
+        y=alt.Y("alert:N", title=None, axis=alt.Axis(labelLimit=260)),
+        color=alt.Color("severity:N", legend=alt.Legend(orient="top")),
         tooltip=["alert:N", "state:N", alt.Tooltip("from:T", format="%Y-%m-%d %H:%M"),
-                 alt.Tooltip("to:T", format="%Y-%m-%d %H:%M")],
-    ).properties(height=max(28 * frame["alert"].nunique(), 80))
+                 alt.Tooltip("to:T", format="%Y-%m-%d %H:%M")])
+    bars = base.mark_bar(height=12).encode(x2="to:T")
+    starts = base.mark_point(shape="triangle-right", filled=True, size=80)
+    return alt.layer(bars, starts).properties(height=int(28 * frame["alert"].nunique() + 20))

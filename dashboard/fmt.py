@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 
-__all__ = ["budget_end", "burn", "count", "duration", "ms", "pct", "value", "when"]
+__all__ = ["budget_end", "burn", "count", "duration", "ms", "pct", "state", "value", "when"]
 
 MISSING = "—"
 
@@ -42,9 +42,9 @@ def count(value: float | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """'3d 4h', '5h 12m', '42m', or 'not being spent' for None (no exhaustion in sight)."""
+    """'3d 4h', '5h 12m', '42m', or 'not burning' for None (no exhaustion in sight)."""
     if _bad(seconds):
-        return "not being spent"
+        return "not burning"
     s = max(float(seconds), 0.0)  # type: ignore[arg-type]
     days, rest = divmod(int(s), 86400)
     hours, rest = divmod(rest, 3600)
@@ -75,3 +75,11 @@ def value(v: object) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
+
+
+STATES = {"insufficient_labels": "few labels", "no_data": "no data", "low_traffic": "low traffic"}
+
+
+def state(value: str) -> str:
+    """An SLO or rule state in a few words: 'insufficient_labels' -> 'few labels'."""
+    return STATES.get(value, value.replace("_", " "))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import altair as alt
 import streamlit as st
 
 from dashboard import fmt
 from dashboard.state import Selection
 
-__all__ = ["page_link_url", "range_caption", "url_choice"]
+__all__ = ["page_link_url", "range_caption", "show_chart", "url_choice"]
 
 
 def range_caption(selection: Selection, analysis_note: bool = True) -> None:
@@ -42,3 +43,10 @@ def page_link_url(page: str, selection: Selection, **extra: str) -> str:
     from urllib.parse import urlencode
 
     return f"./{page}?{urlencode({**selection.query(), **extra})}"
+
+
+def show_chart(chart: alt.TopLevelMixin) -> None:
+    """A chart across the page at the height its spec asks for (Streamlit's "content" height
+    squeezed layered charts to about half of it)."""
+    height = getattr(chart, "height", alt.Undefined)
+    st.altair_chart(chart, width="stretch", height=int(height) + 60 if isinstance(height, int) else "content")

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
 from dashboard.silence_form import render_silences
-from dashboard.widgets import range_caption
+from dashboard.widgets import range_caption, show_chart
 
 ctx = page_context()
 sel = ctx.selection
@@ -26,10 +26,10 @@ shown = [a for a in rows if (a.active_since or a.fired_at) and (a.resolved_at is
 if not shown:
     st.info(f"No alert for {model.name} in this range.")
 else:
-    st.altair_chart(charts.alert_timeline(pd.DataFrame([{
-        "alert": f"{a.alertname} {a.labels.get('slo') or a.labels.get('feature', '')}".strip(),
+    show_chart(charts.alert_timeline(pd.DataFrame([{
+        "alert": f"{a.alertname} {a.labels.get('slo') or a.labels.get('feature', '')} ({a.severity})",
         "severity": a.severity, "state": a.state, "from": max(a.active_since or a.fired_at, sel.start),
-        "to": min(a.resolved_at or now, sel.end)} for a in shown]), sel.start, sel.end), width="stretch")
+        "to": min(a.resolved_at or now, sel.end)} for a in shown]), sel.start, sel.end))
 
 st.subheader("State")
 if rows:

@@ -9,7 +9,7 @@ from config.monitors import FeatureType, Task
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
 from dashboard.histogram import Overlay
-from dashboard.widgets import range_caption, url_choice
+from dashboard.widgets import range_caption, show_chart, url_choice
 
 ctx = page_context()
 sel = ctx.selection
@@ -56,7 +56,7 @@ if feature is not None:
                                  model_analysis(model).schedule.reference, start, end)
     if isinstance(found, Overlay):
         st.markdown(f"**{feature}: reference vs current** ({fmt.when(start)} → {fmt.when(end)})")
-        st.altair_chart(charts.histogram_overlay(found), width="stretch")
+        show_chart(charts.histogram_overlay(found))
     else:
         st.info(found)
 
@@ -91,7 +91,8 @@ else:
                           for k, v, m in perf.slices])
     if not table.empty:
         left, right = st.columns([3, 2])
-        left.altair_chart(charts.slice_intervals(table.dropna(subset=["value"]), metric), width="stretch")
+        with left:
+            show_chart(charts.slice_intervals(table.dropna(subset=["value"]), metric))
         right.dataframe(table, hide_index=True, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.3f") for c in ("value", "lower", "upper")})
     if perf.worst:

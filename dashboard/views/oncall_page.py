@@ -10,7 +10,7 @@ from dashboard import charts, data, fmt
 from dashboard.context import page_context
 from dashboard.quantiles import histogram_quantile
 from dashboard.state import bucket_minutes
-from dashboard.widgets import page_link_url, range_caption
+from dashboard.widgets import page_link_url, range_caption, show_chart
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 from store.slo_reads import minute_time
 
@@ -60,12 +60,11 @@ else:
     latency = pd.DataFrame({"time": times * 2, "series": ["p95"] * len(times) + ["p99"] * len(times),
                             "value": [*p95, *p99]}).dropna()
     st.markdown(f"**Latency** (ms, per {series.step_minutes} min, dashed lines: deploys)")
-    st.altair_chart(charts.time_series(latency, "ms", deploys, sel.start, sel.end), width="stretch")
+    show_chart(charts.time_series(latency, "ms", deploys, sel.start, sel.end))
     rate = [e / r if r else None for e, r in zip(series.errors, series.requests)]
     errors = pd.DataFrame({"time": times, "series": "error rate", "value": rate}).dropna()
     st.markdown("**Error rate**")
-    st.altair_chart(charts.time_series(errors, "errors / requests", deploys, sel.start, sel.end, percent=True),
-                    width="stretch")
+    show_chart(charts.time_series(errors, "errors / requests", deploys, sel.start, sel.end, percent=True))
 
 st.subheader("Burn rate per window")
 statuses = data.slo_statuses(url, model.name)
@@ -79,7 +78,7 @@ else:
             rows.append({"SLO": s.slo, "rule": rule.get("name"), "severity": rule.get("severity"),
                          "threshold": fmt.burn(rule.get("threshold")), "long window": fmt.burn(rule.get("long_burn")),
                          "short window": fmt.burn(rule.get("short_burn")), "state": rule.get("state")})
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 st.subheader("Recent deploys")
 recent = [d for d in deploys if d.at >= sel.end - timedelta(days=30)]

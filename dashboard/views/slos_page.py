@@ -7,7 +7,7 @@ import streamlit as st
 from config.durations import format_duration
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
-from dashboard.widgets import range_caption
+from dashboard.widgets import range_caption, show_chart
 
 ctx = page_context()
 sel = ctx.selection
@@ -29,7 +29,7 @@ points = [{"hour": p.hour, "slo": name, "budget": p.budget_remaining}
           for name, series in history.items() for p in series if p.budget_remaining is not None]
 if points:
     st.markdown("**Error budget burndown** (hourly; below 0 the SLO is missed over its window)")
-    st.altair_chart(charts.burndown(pd.DataFrame(points)), width="stretch")
+    show_chart(charts.burndown(pd.DataFrame(points)))
 elif statuses:
     st.info("No burndown points in this range yet — one is kept per hour the scheduler evaluates the SLOs.")
 
@@ -43,7 +43,7 @@ for spec in specs:
         st.info("Not evaluated yet — the scheduler evaluates SLOs every cycle (`modelwatch up`).")
         continue
     cols = st.columns(5)
-    cols[0].metric("State", status.state.replace("_", " "))
+    cols[0].metric("State", fmt.state(status.state))
     cols[1].metric("SLI", fmt.pct(status.sli, 3), help=f"{fmt.count(status.events_bad)} bad of "
                    f"{fmt.count(status.events_total)} events over the SLO window")
     cols[2].metric("Budget left", fmt.pct(status.budget_remaining, 1))

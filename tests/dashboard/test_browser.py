@@ -137,7 +137,7 @@ def test_slos_shadow_alerts_in_a_browser(browser, dashboard_url, seeded_store):
     page = open_rendered(browser, link(dashboard_url, "alerts", seeded_store), "Alerts", "alerts")
     assert page.get_by_role("tab", name="oncall").is_visible() and page.get_by_role("tab", name="audit").is_visible()
     # grids draw on a canvas; their cells are also in the DOM for screen readers
-    assert page.locator("[data-testid^='glide-cell']", has_text='model="churn"').count() == 1
+    page.locator("[data-testid^='glide-cell']", has_text='model="churn"').first.wait_for(state="attached", timeout=15_000)
     page.close()
 
 

@@ -179,7 +179,7 @@ def test_shadow_shows_the_candidate_comparison_and_verdict(seeded_store, open_pa
 def test_alerts_timeline_state_delivery_log_and_silences(seeded_store, open_page):
     at = open_page(seeded_store, "alerts")
     (spec, frames), = charts(at)
-    assert "SLOBurnRate availability" in set(frames[0]["alert"])
+    assert "SLOBurnRate availability (page)" in set(frames[0]["alert"])
     state = at.dataframe[0].value
     assert ("SLOBurnRate", "page", "firing") in set(zip(state["alert"], state["severity"], state["state"]))
     tabs = [tab.label for tab in at.tabs]

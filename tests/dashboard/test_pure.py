@@ -106,8 +106,9 @@ def test_formats():
     assert (fmt.ms(4.23), fmt.ms(187.4), fmt.ms(2500.0), fmt.ms(0.0004)) == ("4.2 ms", "187 ms", "2.50 s", "0.4 µs")
     assert (fmt.burn(14.4), fmt.burn(200.0)) == ("14.4x", "200x")
     assert (fmt.duration(3 * 86400 + 4 * 3600), fmt.duration(5 * 3600 + 720), fmt.duration(None)) == \
-        ("3d 4h", "5h 12m", "not being spent")
+        ("3d 4h", "5h 12m", "not burning")
     assert fmt.budget_end(-0.5, 0.0) == "exhausted" and fmt.budget_end(0.5, 3600.0) == "1h 0m"
+    assert fmt.state("insufficient_labels") == "few labels" and fmt.state("firing") == "firing"
     assert fmt.when(NOW) == "2025-03-01 12:30 UTC" and fmt.value(1.23456789) == "1.235" and fmt.value(None) == "—"
 
 
