@@ -142,6 +142,7 @@ def time_reads(engine, monitors, end: datetime) -> None:
 
     start = end - timedelta(days=30)
     drift = analysis.drift_table(engine, "bench", start, end)
+    window = (drift.window_start or end - timedelta(hours=1), drift.window_end or end)
     reads = {
         "fleet_traffic": lambda: traffic.fleet_traffic(engine, ["bench"], start, end),
         "slo_statuses": lambda: alerting.slo_statuses(engine, ["bench"]),
@@ -152,8 +153,7 @@ def time_reads(engine, monitors, end: datetime) -> None:
         "quality_findings": lambda: analysis.quality_findings(engine, "bench", start, end),
         "slice_performance": lambda: analysis.slice_performance(engine, "bench", start, end),
         "recent_failures": lambda: samples.recent_failures(engine, "bench", start, end),
-        "feature_values (1 h)": lambda: samples.feature_values(engine, "bench", "x", True, drift.window_start,
-                                                               drift.window_end),
+        "feature_values (1 h)": lambda: samples.feature_values(engine, "bench", "x", True, *window),
         "traffic_series 30 d": lambda: traffic.traffic_series(engine, "bench", start, end, 240),
     }
     print("\nstore reads (best of 3):")

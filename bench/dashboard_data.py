@@ -123,7 +123,9 @@ def load_reference_and_deploys(engine: Engine, monitors: Any, start: datetime, d
     model = monitors.model(MODEL)
     sync_models(engine, monitors)
     write_reference(engine, model, "default", _features(np.random.default_rng(7), 20_000, 0.0))
-    fit_reference(engine, model, stored_reference(engine, MODEL, "default"), ProfileSettings())
+    reference = stored_reference(engine, MODEL, "default")
+    assert reference is not None
+    fit_reference(engine, model, reference, ProfileSettings())
     for version, at in (("v1", start), ("v2", start + timedelta(days=9)), ("v3", start + timedelta(days=days - 2))):
         note_versions(engine, MODEL, [version], at)
 

@@ -40,7 +40,7 @@ def time_series(frame: pd.DataFrame, value_title: str, deploys: Sequence[Deploy]
         tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), "series:N",
                  alt.Tooltip("value:Q", format=".2%" if percent else ".1f")],
     )
-    return alt.layer(lines, *_deploy_layer(deploys, start, end)).properties(height=HEIGHT)
+    return alt.LayerChart(layer=[lines, *_deploy_layer(deploys, start, end)]).properties(height=HEIGHT)
 
 
 def burndown(frame: pd.DataFrame) -> alt.LayerChart:
@@ -50,7 +50,7 @@ def burndown(frame: pd.DataFrame) -> alt.LayerChart:
         x=alt.X("hour:T", title=None), y=alt.Y("budget:Q", axis=alt.Axis(format="%", title="error budget left")),
         color=alt.Color("slo:N", title=None, legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M"), "slo:N", alt.Tooltip("budget:Q", format=".1%")])
-    return alt.layer(zero, lines).properties(height=HEIGHT)
+    return alt.LayerChart(layer=[zero, lines]).properties(height=HEIGHT)
 
 
 def histogram_overlay(o: Overlay) -> alt.Chart:
@@ -76,7 +76,7 @@ def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     points = base.mark_point(filled=True, size=60).encode(
         x="value:Q", tooltip=["slice:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lower:Q", format=".3f"),
                               alt.Tooltip("upper:Q", format=".3f"), "n:Q"])
-    return alt.layer(bars, points).properties(height=int(36 * len(frame) + 20))
+    return alt.LayerChart(layer=[bars, points]).properties(height=int(36 * len(frame) + 20))
 
 
 def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.LayerChart:
@@ -90,4 +90,4 @@ def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.L
                  alt.Tooltip("to:T", format="%Y-%m-%d %H:%M")])
     bars = base.mark_bar(height=12).encode(x2="to:T")
     starts = base.mark_point(shape="triangle-right", filled=True, size=80)
-    return alt.layer(bars, starts).properties(height=int(28 * frame["alert"].nunique() + 20))
+    return alt.LayerChart(layer=[bars, starts]).properties(height=int(28 * frame["alert"].nunique() + 20))

@@ -46,9 +46,12 @@ class PageContext:
     selection: Selection
 
     @property
-    def model(self) -> Model | None:
-        name = self.selection.model
-        return self.monitors.model(name) if name is not None else None
+    def model(self) -> Model:
+        """The selected model (the shell runs a page only when one is selected)."""
+        found = self.monitors.model(self.selection.model) if self.selection.model is not None else None
+        if found is None:
+            raise LookupError(f"model {self.selection.model!r} is not in the monitors config")
+        return found
 
 
 def set_page_context(context: PageContext) -> None:

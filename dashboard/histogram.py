@@ -40,6 +40,7 @@ def overlay(feature: str, reference_document: Mapping[str, Any], values: np.ndar
     ``features``). Raises ValueError for an unknown summary kind."""
     kind = reference_document.get("kind")
     summary: NumericSummary | CategoricalSummary
+    current: NumericSummary | CategoricalSummary
     if kind == "numeric":
         summary = NumericSummary.from_dict(dict(reference_document))
         current = summary.summarise(np.asarray(values, dtype=np.float64), weights)

@@ -45,7 +45,7 @@ def page_link_url(page: str, selection: Selection, **extra: str) -> str:
     return f"./{page}?{urlencode({**selection.query(), **extra})}"
 
 
-def show_chart(chart: alt.TopLevelMixin) -> None:
+def show_chart(chart: alt.Chart | alt.LayerChart) -> None:
     """A chart across the page at the height its spec asks for (Streamlit's "content" height
     squeezed layered charts to about half of it)."""
     height = getattr(chart, "height", alt.Undefined)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -88,7 +89,7 @@ def traffic_series(engine: Engine, model: str, start: datetime, end: datetime, s
         bounds = tuple(sorted(set(float(b) for b in bounds_ms) | _stored_bounds(conn, model, start, end)))
         keys = [bound_key(b) for b in bounds] + [INF_KEY]
         bucket = Bucketing(size=step_minutes).expression(c.c.minute, conn.dialect.name).label("bucket")
-        sums = [sa.func.sum(c.c.requests), sa.func.sum(c.c.errors), sa.func.sum(c.c.latency_count),
+        sums: list[sa.ColumnElement[Any]] = [sa.func.sum(c.c.requests), sa.func.sum(c.c.errors), sa.func.sum(c.c.latency_count),
                 sa.func.sum(c.c.latency_sum_ms)]
         sums += [sa.func.coalesce(sa.func.sum(c.c.latency_buckets[k].as_float()), 0.0) for k in keys]
         where = [c.c.model == model, c.c.minute >= start, c.c.minute < end]

@@ -42,8 +42,8 @@ else:
 features = [f for f in model.features if f.type is not FeatureType.text]
 default = next((f.feature for f in sorted(drift.features, key=lambda f: -(f.value or 0.0))), None)
 feature = url_choice("Feature", [f.name for f in features], "feature", default)
-if feature is not None:
-    chosen = model.feature(feature)
+chosen = model.feature(feature) if feature is not None else None
+if feature is not None and chosen is not None:
     stats = next((f.statistics for f in drift.features if f.feature == feature), ())
     if stats:
         with st.expander(f"Every statistic for {feature} (latest window)"):
@@ -51,7 +51,9 @@ if feature is not None:
                                         "decision": s.status, "p": s.p_value} for s in stats]),
                          hide_index=True, width="stretch")
     # the current side is the latest analysed window, the same rows the drift decision judged
-    start, end = (drift.window_start, drift.window_end) if drift.window_start else (sel.start, sel.end)
+    start, end = sel.start, sel.end
+    if drift.window_start is not None and drift.window_end is not None:
+        start, end = drift.window_start, drift.window_end
     found = data.feature_overlay(url, model.name, feature, chosen.type is FeatureType.numeric,
                                  model_analysis(model).schedule.reference, start, end)
     if isinstance(found, Overlay):

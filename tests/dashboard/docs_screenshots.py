@@ -31,7 +31,7 @@ def main() -> None:
     TARGET.mkdir(parents=True, exist_ok=True)
     for page in PAGES:
         image = trimmed(Image.open(SOURCE / f"{page}.png").convert("RGB"))
-        small = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.LANCZOS)
+        small = image.resize((image.width * 3 // 4, image.height * 3 // 4), Image.Resampling.LANCZOS)
         small.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(TARGET / f"{page}.png", optimize=True)
         print(f"docs/screenshots/{page}.png  {small.width}x{small.height}  {(TARGET / f'{page}.png').stat().st_size:,} bytes")
 

@@ -199,6 +199,7 @@ def _shadow(engine: Engine, monitors: Monitors, start: datetime, end: datetime, 
     from shadow.replay import backtest
 
     model = monitors.model("fraud")
+    assert model is not None
     rng = np.random.default_rng(3)
     s = _sample(rng, 2000, drifted=False)
     matrix = np.column_stack([s["x"], np.nan_to_num(s["amount"]), *[(s["country"] == c) for c in COUNTRIES]])
@@ -214,8 +215,10 @@ def seed_dashboard(engine: Engine, monitors: Monitors, now: datetime | None = No
     """Seed everything described above; returns what the tests assert against."""
     now = (now or datetime.now(timezone.utc)).replace(second=0, microsecond=0)
     rng = np.random.default_rng(11)
+    fraud, alerting = monitors.model("fraud"), alerting_config(monitors)
+    assert fraud is not None and alerting is not None
     sync_models(engine, monitors)
-    write_reference(engine, monitors.model("fraud"), "default", _reference(rng))
+    write_reference(engine, fraud, "default", _reference(rng))
     note_versions(engine, "fraud", ["v1"], now - 26 * HOUR)
     note_versions(engine, "fraud", ["v2"], now - DEPLOY_AGO)
     note_versions(engine, "churn", ["c1"], now - 26 * HOUR)
@@ -226,7 +229,7 @@ def seed_dashboard(engine: Engine, monitors: Monitors, now: datetime | None = No
     # would be as real but costs 0.5 s a cycle on SQLite: the quality SLI join.)
     for k in range(21, -1, -3):
         run_alert_cycle(engine, monitors, now - k * HOUR + timedelta(seconds=5))
-    worker = DeliveryWorker(engine, alerting_config(monitors), env={}, rng=random.Random(1),
+    worker = DeliveryWorker(engine, alerting, env={}, rng=random.Random(1),
                             policy=RetryPolicy(base=timedelta(seconds=5), cap=timedelta(minutes=1)))
     worker.deliver_due(now + timedelta(seconds=10))
     if shadow:

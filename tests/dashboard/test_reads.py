@@ -119,6 +119,7 @@ def test_analysis_reads_pick_the_latest_window_and_say_realized_or_estimated(eng
     assert (finding.check, finding.feature, finding.windows, finding.last_window_end) == \
         ("missing_rate", "amount", 2, T0 + 3 * hour)
     perf = analysis.slice_performance(engine, "m", T0, T0 + 3 * hour)
+    assert perf is not None and perf.coverage is not None
     assert perf.window_start == T0 + hour  # the latest window whose accuracy has a value
     assert perf.slices[0][:2] == ("country", "FR") and perf.slices[0][2].lower == 0.3
     assert perf.worst[0].slice_loss == 0.5 and perf.coverage.value == 0.9
