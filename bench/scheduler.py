@@ -1,6 +1,6 @@
 """bench/scheduler: one full analysis cycle -- drift + quality + performance -- over many models.
 
-    python bench/scheduler.py [--models 100] [--rows 10000] [--workers 1] [--slices 1]
+    python bench/scheduler.py [--models 100] [--rows 10000] [--workers 1] [--slices 1] [--replicas 2]
 
 Starts a throwaway PostgreSQL (tests.conftest.PostgresServer, as bench/ingest.py does; or uses
 MODELWATCH_BENCH_DATABASE_URL), declares ``--models`` binary classifiers with 20 numeric + 5
@@ -11,7 +11,8 @@ reference profiles once (the steady state: a profile is fitted when first needed
 Then it times one scheduler cycle (``analysis.jobs.cycle.run_cycle``) and prints the wall time
 with its split: read (window + labels from PostgreSQL into numpy), compute (statistics,
 decisions, FDR, quality, performance with intervals, slices), write (results + claim, one
-transaction per window). With ``--workers`` > 1 the split is summed over threads.
+transaction per window). With ``--workers`` > 1 the split is summed over threads. Then the same
+cycle shared by ``--replicas`` scheduler processes, which split the windows through the claims.
 
 Target (issue 3): 100 models x 25 features x 10,000 rows per hourly window in under 30 s.
 """
@@ -90,16 +91,22 @@ def load(engine, monitors, start: datetime, rows: int, slices: int) -> None:
                               for r in labeled.tolist()])
 
 
+def reset(engine) -> None:
+    """Every window unanalysed again."""
+    from store.schema import analysis_results
+    from store.schema_scheduler import analysis_label_scans, analysis_windows
+
+    with engine.begin() as conn:
+        for table in (analysis_results, analysis_windows, analysis_label_scans):
+            conn.execute(table.delete())
+
+
 def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespace, postmaster: int | None) -> None:
     from analysis.jobs.cycle import run_cycle
     from analysis.jobs.profiles import ProfileCache
     from analysis.jobs.run import RunContext
-    from store.schema import analysis_results
-    from store.schema_scheduler import analysis_label_scans, analysis_windows
 
-    with engine.begin() as conn:  # every window unanalysed again
-        for table in (analysis_results, analysis_windows, analysis_label_scans):
-            conn.execute(table.delete())
+    reset(engine)
     # cold profile cache: profiles are read from the store; no label margin: every label was
     # committed before the cycle (with the margin, labels loaded in the last minute rerun windows)
     ctx = RunContext(engine, "bench", profiles=ProfileCache(), label_margin=timedelta(0))
@@ -124,6 +131,56 @@ def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespac
           f"(expected {args.models // 2}), failed {len(report.failed_windows)}")
 
 
+def replica(url: str, document: dict, now: datetime, index: int, ready, go, results) -> None:
+    """One scheduler process (a replica): warm up, wait for the start, run one cycle."""
+    from analysis.jobs.cycle import run_cycle
+    from analysis.jobs.run import RunContext
+    from config.loader import parse_monitors
+    from store.engine import create_engine
+
+    engine = create_engine(url)
+    with engine.connect():
+        pass
+    ctx = RunContext(engine, f"bench-replica-{index}", label_margin=timedelta(0))
+    monitors = parse_monitors(document)
+    ready.put(index)
+    go.wait()
+    cpu = time.process_time()
+    report = run_cycle(ctx, monitors, now, alerts=False)
+    done = [o for o in report.outcomes if o.status == "done"]
+    results.put((index, len(done), time.process_time() - cpu, sum(o.n_results for o in done)))
+    engine.dispose()
+
+
+def replicas(url: str, monitors, now: datetime, count: int, engine, postmaster: int | None) -> None:
+    """``count`` scheduler processes on one database share the cycle through the window claims."""
+    import multiprocessing as mp
+
+    reset(engine)
+    context = mp.get_context("spawn")
+    ready, results, go = context.Queue(), context.Queue(), context.Event()
+    document = {"version": 1, "models": [m.model_dump(mode="json") for m in monitors.models]}
+    processes = [context.Process(target=replica, args=(url, document, now, i, ready, go, results))
+                 for i in range(count)]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get(timeout=120)
+    t, pg, busy = time.perf_counter(), tree_cpu_seconds(postmaster), machine_busy_seconds()
+    go.set()
+    finished = [results.get(timeout=600) for _ in processes]
+    wall = time.perf_counter() - t
+    pg, busy = tree_cpu_seconds(postmaster) - pg, machine_busy_seconds() - busy
+    for process in processes:
+        process.join()
+    cpu = sum(f[2] for f in finished)
+    print(f"\none cycle shared by {count} scheduler processes (replicas, window claims): "
+          f"{sum(f[1] for f in finished)} windows in {wall:.1f}s (target < 30 s); "
+          f"windows per replica {sorted(f[1] for f in finished)}")
+    print(f"  CPU: schedulers {cpu:.1f}s, PostgreSQL {pg:.1f}s, everything else on the machine "
+          f"{max(busy - cpu - pg, 0):.1f}s ({os.cpu_count()} cores)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=int, default=100)
@@ -131,6 +188,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1],
                         help="models analysed at once; several values: one cycle each, on the same data")
     parser.add_argument("--slices", type=int, default=1, help="slice keys per model (4 values each)")
+    parser.add_argument("--replicas", type=int, nargs="*", default=[2],
+                        help="then one cycle shared by this many scheduler processes (none: skip)")
     args = parser.parse_args()
 
     from analysis.jobs.profiles import ProfileCache
@@ -172,6 +231,8 @@ def main() -> None:
         postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0]) if server else None
         for workers in args.workers:
             cycle(engine, monitors, now, workers, args, postmaster)
+        for count in args.replicas:
+            replicas(url, monitors, now, count, engine, postmaster)
     finally:
         engine.dispose()
         if server is not None:
