@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -81,7 +82,8 @@ def baseline_seconds(browser, runs: int) -> float:
     """A one-line Streamlit app's full page load here: the frontend's own boot and first run."""
     from tests.conftest import free_port, wait_for_port
 
-    script = Path(tempfile.mkdtemp(prefix="mw-bench-hello-")) / "hello.py"
+    folder = Path(tempfile.mkdtemp(prefix="mw-bench-hello-"))
+    script = folder / "hello.py"
     script.write_text("import streamlit as st\nst.title('Overview')\nst.subheader('Error budget remaining per SLO')\n")
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
@@ -94,6 +96,7 @@ def baseline_seconds(browser, runs: int) -> float:
     finally:
         process.terminate()
         process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def time_pages(base: str, end: datetime, runs: int) -> None:
@@ -255,10 +258,13 @@ def main() -> None:
         if process is not None:
             process.terminate()
             process.wait(10)
-        if server is not None and not args.keep:
-            server.destroy()
-        elif server is not None:
-            print(f"kept: MODELWATCH_BENCH_DATABASE_URL={url}  (stop: pg_ctl stop -D {server.datadir})")
+        if server is not None and args.keep:
+            print(f"kept: MODELWATCH_BENCH_DATABASE_URL={url}  (stop: pg_ctl stop -D {server.datadir}; "
+                  f"then remove {tmp}: ~20 GB with its WAL)")
+        else:
+            if server is not None:
+                server.destroy()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
