@@ -101,15 +101,17 @@ def reset(engine) -> None:
             conn.execute(table.delete())
 
 
-def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespace, postmaster: int | None) -> None:
+def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespace, postmaster: int | None,
+          profiles=None) -> None:
     from analysis.jobs.cycle import run_cycle
     from analysis.jobs.profiles import ProfileCache
     from analysis.jobs.run import RunContext
 
     reset(engine)
-    # cold profile cache: profiles are read from the store; no label margin: every label was
-    # committed before the cycle (with the margin, labels loaded in the last minute rerun windows)
-    ctx = RunContext(engine, "bench", profiles=ProfileCache(), label_margin=timedelta(0))
+    # profiles: cached (a running scheduler's later cycles) or None: read from the store (its
+    # first cycle); no label margin: every label was committed before the cycle (with the
+    # margin, labels loaded in the last minute rerun windows)
+    ctx = RunContext(engine, "bench", profiles=profiles or ProfileCache(), label_margin=timedelta(0))
     t, cpu, pg, busy = time.perf_counter(), time.process_time(), tree_cpu_seconds(postmaster), machine_busy_seconds()
     report = run_cycle(ctx, monitors, now, workers=workers, alerts=False)
     wall = time.perf_counter() - t
@@ -119,7 +121,8 @@ def cycle(engine, monitors, now: datetime, workers: int, args: argparse.Namespac
     results = sum(o.n_results for o in done)
     print(f"\none cycle: {len(done)} windows ({sum(o.n_rows for o in done):,} predictions, "
           f"{N_NUMERIC + N_CATEGORICAL} features, {args.slices} slice key(s)) in {wall:.1f}s "
-          f"(target < 30 s) with {workers} worker(s)")
+          f"(target < 30 s) with {workers} worker(s), "
+          f"{'profiles cached (later cycles)' if profiles else 'profiles read from the store (first cycle)'}")
     print(f"  read {read:.1f}s  compute {compute:.1f}s  write {write:.1f}s  "
           f"other {max(wall * workers - read - compute - write, 0):.1f}s (claims, profile reads)"
           + ("  [summed over workers]" if workers > 1 else ""))
@@ -231,6 +234,7 @@ def main() -> None:
         postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0]) if server else None
         for workers in args.workers:
             cycle(engine, monitors, now, workers, args, postmaster)
+            cycle(engine, monitors, now, workers, args, postmaster, profiles)
         for count in args.replicas:
             replicas(url, monitors, now, count, engine, postmaster)
     finally:

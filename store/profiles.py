@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -30,13 +31,15 @@ def stored_reference(engine: Engine, model: str, name: str = "default",
     """The reference ``name`` of ``model`` (with its stored profile document unless
     ``with_profile`` is False: the document can be large), or None."""
     refs = schema.references
-    profile = refs.c.profile if with_profile else sa.null()
+    # the raw text, decoded by msgspec: several times faster than the JSON type's json.loads
+    profile = sa.cast(refs.c.profile, sa.Text) if with_profile else sa.null()
     with engine.connect() as conn:
         row = conn.execute(sa.select(refs.c.id, refs.c.sha256, refs.c.n_rows, profile.label("profile"))
                            .where(refs.c.model == model, refs.c.name == name)).first()
     if row is None:
         return None
-    return StoredReference(row.id, model, name, row.sha256, row.n_rows, row.profile)
+    document = None if row.profile is None else msgspec.json.decode(row.profile)
+    return StoredReference(row.id, model, name, row.sha256, row.n_rows, document)
 
 
 def reference_feature_texts(engine: Engine, reference_id: int) -> list[str]:
