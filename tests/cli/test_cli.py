@@ -100,7 +100,7 @@ def test_db_upgrade_creates_the_schema(tmp_path):
 
 def test_up_serves_on_sqlite_in_the_working_directory(tmp_path):
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "modelwatch.cli", "up", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "modelwatch.cli", "up", "--port", str(port), "--dashboard-port", "0"],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={k: v for k, v in os.environ.items() if not k.startswith("MODELWATCH_")})
     try:
