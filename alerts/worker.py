@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.engine import Engine
@@ -31,14 +31,12 @@ from alerts.payload import notification_from_payload
 from alerts.receivers import Receiver, make_receiver
 from alerts.retry import RetryPolicy, TokenBucket
 from store.outbox import OutboxRow, claim_due, next_due_at, record_attempt, release
+from store.types import utc_now
 
 __all__ = ["DeliveryReport", "DeliveryWorker"]
 
 logger = logging.getLogger("modelwatch.alerts")
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ class DeliveryWorker:
         rng: random.Random | None = None,
         worker_id: str | None = None,
         batch: int = 20,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.engine = engine
         self.alerting = alerting

@@ -41,6 +41,16 @@ def parse_time(text: str, name: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+def time_range(start: str | None, end: str | None, default: timedelta) -> tuple[datetime, datetime]:
+    """The ``from`` / ``to`` query pair as aware UTC times: ``to`` defaults to now, ``from`` to
+    ``to - default``. Raises CollectorError 422 for an unreadable time or ``from >= to``."""
+    until = parse_time(end, "to") if end else datetime.now(timezone.utc)
+    since = parse_time(start, "from") if start else until - default
+    if since >= until:
+        raise CollectorError(422, "invalid request parameters", [Problem(None, "from", "must be before to")])
+    return since, until
+
+
 @router.get("/models", summary="Declared models with their schemas")
 def list_models(request: Request, _token: Any = Depends(require("read"))) -> dict[str, Any]:
     return {"models": [describe(m) for m in get_state(request).monitors.models]}
@@ -61,10 +71,7 @@ def get_summary(
 ) -> dict[str, Any]:
     state = get_state(request)
     model = state.codec(name).model
-    until = parse_time(end, "to") if end else datetime.now(timezone.utc)
-    since = parse_time(start, "from") if start else until - DEFAULT_RANGE
-    if since >= until:
-        raise CollectorError(422, "invalid request parameters", [Problem(None, "from", "must be before to")])
+    since, until = time_range(start, end, DEFAULT_RANGE)
     summary = model_summary(state.engine, model.name, since, until)
     out = dataclasses.asdict(summary)
     out["from"], out["to"] = out.pop("start").isoformat(), out.pop("end").isoformat()

@@ -8,14 +8,14 @@ whole window), ``version`` (default ``*``: all versions together), optional ``me
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from collector.auth import require
 from collector.errors import CollectorError, Problem
-from collector.routes_read import parse_time
+from collector.routes_read import time_range
 from collector.state import get_state
 from store.analysis_results import ALL_VERSIONS, StoredResult, read_results
 
@@ -47,10 +47,7 @@ def _results(kind: str, name: str, request: Request, start: str | None, end: str
              version: str, metric: str | None, feature: str | None, limit: int) -> dict[str, Any]:
     state = get_state(request)
     model = state.codec(name).model
-    until = parse_time(end, "to") if end else datetime.now(timezone.utc)
-    since = parse_time(start, "from") if start else until - DEFAULT_RANGE
-    if since >= until:
-        raise CollectorError(422, "invalid request parameters", [Problem(None, "from", "must be before to")])
+    since, until = time_range(start, end, DEFAULT_RANGE)
     slice_key, slice_value = _slice_filter(slice_)
     rows = read_results(state.engine, model.name, kind, since, until, version=version, slice_key=slice_key,
                         slice_value=slice_value, metric=metric, feature=feature, limit=limit)

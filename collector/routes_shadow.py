@@ -8,14 +8,14 @@ A plain ``def`` handler: the report reads the store in the threadpool.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from collector.auth import require
-from collector.errors import CollectorError, Problem
-from collector.routes_read import parse_time
+from collector.errors import CollectorError
+from collector.routes_read import time_range
 from collector.state import get_state
 
 router = APIRouter(prefix="/v1", tags=["shadow"])
@@ -33,10 +33,7 @@ def get_shadow_report(
 ) -> dict[str, Any]:
     state = get_state(request)
     model = state.codec(name).model
-    until = parse_time(end, "to") if end else datetime.now(timezone.utc)
-    since = parse_time(start, "from") if start else until - DEFAULT_RANGE
-    if since >= until:
-        raise CollectorError(422, "invalid request parameters", [Problem(None, "from", "must be before to")])
+    since, until = time_range(start, end, DEFAULT_RANGE)
     # Imported on first use: the report pulls in scipy (~60 MiB, seconds of start-up) that an
     # ingest-only collector never needs.
     from shadow.errors import CandidateNotFound

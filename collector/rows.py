@@ -8,6 +8,7 @@ and slice tags are dicts. A Struct field cannot be deleted, so a dropped field i
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -17,20 +18,20 @@ from msgspec import UNSET
 ABSENT: Any = UNSET  # what a getter returns for a field the row does not hold
 
 
-class RowAccess:
+class RowAccess(ABC):
     """Reads and writes fields by name; subclasses say where the fields live."""
 
+    @abstractmethod
     def getter(self, name: str) -> Callable[[Any], Any]:
         """A C-level getter of field ``name`` for use with ``map``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def get(self, row: Any, name: str) -> Any:
         """The field's value, or ABSENT."""
-        raise NotImplementedError
 
+    @abstractmethod
     def put(self, row: Any, name: str, value: Any) -> None:
         """Set the field; ABSENT removes it."""
-        raise NotImplementedError
 
 
 class DictAccess(RowAccess):

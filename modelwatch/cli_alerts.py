@@ -17,9 +17,6 @@ from typing import Any
 __all__ = ["add_alert_commands"]
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def _engine(args: argparse.Namespace) -> Any:
     from modelwatch.cli import _open_store, _settings
@@ -36,12 +33,13 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from alerts.silence_service import create_silence
+    from store.types import utc_now
     from config.durations import parse_duration
 
     engine = _engine(args)
     try:
         silence = create_silence(
-            engine, args.matcher, args.author or getpass.getuser(), args.comment, _now(),
+            engine, args.matcher, args.author or getpass.getuser(), args.comment, utc_now(),
             duration=parse_duration(args.duration) if args.duration else None,
             starts_at=_time(args.start) if args.start else None, ends_at=_time(args.end) if args.end else None,
             actor=f"cli:{args.author or getpass.getuser()}",
@@ -59,10 +57,11 @@ def cmd_silence_add(args: argparse.Namespace) -> int:
 
 def cmd_silence_list(args: argparse.Namespace) -> int:
     from alerts.silence_service import list_silences
+    from store.types import utc_now
 
     engine = _engine(args)
     try:
-        views = list_silences(engine, _now(), include_expired=args.all)
+        views = list_silences(engine, utc_now(), include_expired=args.all)
     finally:
         engine.dispose()
     if args.json:
@@ -81,10 +80,11 @@ def cmd_silence_list(args: argparse.Namespace) -> int:
 
 def cmd_silence_expire(args: argparse.Namespace) -> int:
     from alerts.silence_service import expire_silence
+    from store.types import utc_now
 
     engine = _engine(args)
     try:
-        done = expire_silence(engine, args.id, _now(), actor=f"cli:{getpass.getuser()}")
+        done = expire_silence(engine, args.id, utc_now(), actor=f"cli:{getpass.getuser()}")
     finally:
         engine.dispose()
     if not done:

@@ -50,7 +50,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from analysis.jobs.backfill import backfill, backfill_windows
-    from analysis.jobs.run import RunContext, utc_now
+    from analysis.jobs.run import RunContext
+    from store.types import utc_now
     from analysis.jobs.schedule import model_analysis
     from analysis.jobs.scheduler import scheduler_owner
 

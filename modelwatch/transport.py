@@ -11,6 +11,7 @@ import email.utils
 import http.client
 import time
 import urllib.parse
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +36,12 @@ class TransportResult:
         return self.status is not None and 200 <= self.status < 300
 
 
-class Transport:
+class Transport(ABC):
     """Base class: subclasses implement ``send``; ``close`` and ``reset_after_fork`` are optional."""
 
+    @abstractmethod
     def send(self, path: str, body: bytes, timeout: float) -> TransportResult:
         """Send ``body`` (JSON bytes) to ``path`` (e.g. ``/v1/predictions``) and return the outcome."""
-        raise NotImplementedError
 
     def close(self) -> None:
         """Release connections. The transport may not be used afterwards."""

@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,14 +22,12 @@ from config.monitors import Monitors
 from shadow.registry import LoadedCandidate, list_candidates, load_candidate
 from shadow.replay import DEFAULT_BATCH, ReplayOutcome, tail
 from shadow.session import SessionConfig
+from store.types import utc_now
 
 __all__ = ["RunnerConfig", "ShadowRunner"]
 
 logger = logging.getLogger("modelwatch.shadow")
 
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ class RunnerConfig:
 
 class ShadowRunner:
     def __init__(self, engine: Engine, monitors: Monitors, config: RunnerConfig | None = None,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = utc_now) -> None:
         self.engine = engine
         self.monitors = monitors
         self.config = config or RunnerConfig()

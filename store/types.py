@@ -9,6 +9,11 @@ from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
+def utc_now() -> datetime:
+    """The current time as an aware UTC datetime: the only kind modelwatch stores."""
+    return datetime.now(timezone.utc)
+
+
 # jsonb on PostgreSQL (indexable, queryable), plain JSON text elsewhere. Python None is SQL
 # NULL (not the JSON text 'null'), as binary COPY stores it, so `IS NULL` means the same on every path.
 JsonDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")

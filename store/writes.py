@@ -7,7 +7,7 @@ Deduplication is done by the database (unique keys), never by a read-then-write 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -17,10 +17,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from store import schema
 from store.records import PREDICTION_FIELDS, CounterRow, LabelRow, PredictionColumns, PredictionRow, WriteResult
+from store.types import utc_now
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def insert_ignoring_duplicates(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> int:
@@ -68,7 +66,7 @@ def write_predictions(engine: Engine, rows: Sequence[PredictionRow] | Prediction
 
         return copy_predictions(engine, batch)
     with engine.begin() as conn:
-        inserted = insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(batch, _now()))
+        inserted = insert_ignoring_duplicates(conn, schema.predictions, prediction_dicts(batch, utc_now()))
     return WriteResult(inserted, len(batch) - inserted)
 
 
@@ -81,7 +79,7 @@ def write_labels(engine: Engine, rows: Sequence[LabelRow]) -> WriteResult:
 
         return copy_labels(engine, rows)
     with engine.begin() as conn:
-        inserted = insert_ignoring_duplicates(conn, schema.labels, label_dicts(rows, _now()))
+        inserted = insert_ignoring_duplicates(conn, schema.labels, label_dicts(rows, utc_now()))
     return WriteResult(inserted, len(rows) - inserted)
 
 

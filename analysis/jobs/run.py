@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -24,12 +24,10 @@ from config.monitors import Model
 from store import claims
 from store.analysis_reads import read_window
 from store.analysis_results import replace_window_results
+from store.types import utc_now
 
 logger = logging.getLogger("modelwatch.analysis")
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass

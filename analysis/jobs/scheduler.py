@@ -22,7 +22,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from analysis.jobs.cycle import Cadence, CycleReport, run_cycle
-from analysis.jobs.run import RunContext, utc_now
+from analysis.jobs.run import RunContext
+from store.types import utc_now
 from config.monitors import Monitors
 
 logger = logging.getLogger("modelwatch.analysis")

@@ -18,7 +18,7 @@ import yaml
 
 from config.settings import Settings
 from modelwatch.cli import build_parser
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, unavailable
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 MODELWATCH_SERVICES = {"migrate", "collector", "scheduler", "shadow-runner", "dashboard", "rules"}
@@ -157,7 +157,7 @@ def test_configuration_is_environment_variables_the_settings_understand(services
 def test_rules_export_passes_promtool_with_the_compose_prometheus_config(tmp_path: Path) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
-        pytest.skip("promtool not installed (Debian's prometheus package)")
+        unavailable("promtool not installed (Debian's prometheus package)")
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     export = subprocess.run([sys.executable, "-m", "modelwatch.cli", "rules", "export", "--output",
@@ -173,7 +173,7 @@ def test_rules_export_passes_promtool_with_the_compose_prometheus_config(tmp_pat
 def test_alertmanager_config_passes_amtool() -> None:
     amtool = shutil.which("amtool")
     if amtool is None:
-        pytest.skip("amtool not installed (Debian's prometheus-alertmanager package)")
+        unavailable("amtool not installed (Debian's prometheus-alertmanager package)")
     check = subprocess.run([amtool, "check-config", str(REPO_ROOT / "deploy" / "alertmanager.yml")],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
