@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config.deploys import CanaryPolicy, CostModel, CostThresholds
 from config.slo import SloSpec
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
@@ -87,6 +88,13 @@ class Model(_Frozen):
     sampling_rate: float = Field(default=1.0, gt=0.0, le=1.0)
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     team: str | None = None
+    owner: str | None = None  # a person or rota; shown with the team on every page and panel
+    runbook_url: str | None = None
+    # Versions that may serve traffic; traffic from any other version pages (empty: any).
+    expected_versions: tuple[str, ...] = ()
+    canary: CanaryPolicy = Field(default_factory=CanaryPolicy)
+    costs: tuple[CostModel, ...] = ()
+    cost_alerts: CostThresholds | None = None
     # Drift/quality thresholds; validated by analysis/ (its AnalysisPolicy) when it loads them.
     analysis: dict[str, Any] = Field(default_factory=dict)
     slos: tuple[SloSpec, ...] = ()
@@ -96,6 +104,12 @@ class Model(_Frozen):
     def _class_as_text(cls, value: Any) -> Any:
         # YAML reads `positive_class: 1` as an int; labels are compared as text everywhere.
         return None if value is None else str(value)
+
+    @field_validator("expected_versions", mode="before")
+    @classmethod
+    def _versions_as_text(cls, value: Any) -> Any:
+        # YAML reads `expected_versions: [2.5]` as a float; versions are text everywhere.
+        return value if value is None or isinstance(value, str) else tuple(str(v) for v in value)
 
     @field_validator("classes", mode="before")
     @classmethod
@@ -121,6 +135,12 @@ class Model(_Frozen):
         duplicate_slos = sorted({n for n in slo_names if slo_names.count(n) > 1})
         if duplicate_slos:
             raise ValueError(f"duplicate SLO names: {', '.join(duplicate_slos)}")
+        cost_versions = [c.version for c in self.costs]
+        duplicate_costs = sorted({v for v in cost_versions if cost_versions.count(v) > 1})
+        if duplicate_costs:
+            raise ValueError(f"more than one cost model for version(s): {', '.join(duplicate_costs)}")
+        if self.cost_alerts is not None and not self.costs:
+            raise ValueError("cost_alerts needs costs: there is nothing to price the requests with")
         unknown_pii = sorted(set(self.pii.fields) - set(names) - set(self.slices))
         if unknown_pii:
             raise ValueError(f"pii.fields names unknown fields: {', '.join(unknown_pii)}")
@@ -128,6 +148,11 @@ class Model(_Frozen):
 
     def feature(self, name: str) -> Feature | None:
         return next((f for f in self.features if f.name == name), None)
+
+    def cost_model(self, version: str) -> CostModel | None:
+        """The cost model of ``version``: its own entry, else the ``"*"`` entry, else None."""
+        own = next((c for c in self.costs if c.version == version), None)
+        return own or next((c for c in self.costs if c.version == "*"), None)
 
 
 class Monitors(_Frozen):

@@ -116,6 +116,9 @@ class SloSpec(_Frozen):
     # How long a rule must keep firing before the alert goes from pending to firing.
     for_: Duration = Field(default=timedelta(0), alias="for")
     team: str | None = None
+    # Shown on every page, ticket and panel of this SLO; default: the model's.
+    owner: str | None = None
+    runbook_url: str | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     # latency
     threshold_ms: float | None = Field(default=None, gt=0.0)

@@ -59,6 +59,10 @@ predictions = Table(
     Column("slices", JsonDocument),
     Column("weight", Float, nullable=False),  # 1 / sampling rate
     Column("received_at", UtcDateTime, nullable=False),
+    # Feature freshness: age in seconds of the stalest feature at prediction time, and per
+    # feature when the SDK sent per-feature timestamps. NULL when no feature time was sent.
+    Column("feature_lag_s", Float),
+    Column("feature_lags", JsonDocument),
     # Dedup on (model, prediction_id); time is part of the key for hypertables. The SDK stamps
     # a prediction once, so a retried batch carries the same time and is caught here.
     PrimaryKeyConstraint("model", "prediction_id", "time"),
@@ -172,4 +176,4 @@ TIME_SERIES_TABLES: dict[str, str] = {
 }
 
 # Tables owned by later parts register on the same metadata (imported last: they import it).
-from store import schema_alerts, schema_scheduler, schema_shadow  # noqa: E402,F401
+from store import schema_alerts, schema_deploys, schema_scheduler, schema_shadow  # noqa: E402,F401
