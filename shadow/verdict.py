@@ -24,11 +24,11 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from analysis.stats.wording import ms, p_value, pct, pp, signed
 from config.monitors import Model, Task
 from config.slo import SloKind
 from shadow.compare_slices import SliceComparison
 from shadow.comparison import Comparison, NoiseFloor
-from shadow.wording import ms, p_value, pct, pp, signed
 
 __all__ = ["Verdict", "VerdictPolicy", "decide", "policy_for"]
 

@@ -2,7 +2,7 @@
 
 Everything is aggregated in SQL (GROUP BY model / time bucket) over ``request_counters``, the
 exact SDK counters: a 30-day view reads one row per bucket, never the raw predictions. Latency
-percentiles are then interpolated from the summed histogram buckets (dashboard.quantiles), the
+percentiles are then interpolated from the summed histogram buckets (analysis.stats.histogram), the
 way Prometheus' histogram_quantile does.
 """
 

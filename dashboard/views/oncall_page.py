@@ -6,9 +6,9 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from analysis.stats.histogram import histogram_quantile
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
-from dashboard.quantiles import histogram_quantile
 from dashboard.state import bucket_minutes
 from dashboard.widgets import page_link_url, range_caption, show_chart
 from modelwatch.counters import DEFAULT_BOUNDS_MS

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
+from analysis.stats.histogram import histogram_quantile
 from dashboard import fmt
-from dashboard.quantiles import histogram_quantile
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 from tests.dashboard.conftest import SeededStore
 from tests.dashboard.seed import DEPLOY_AGO, OUTAGE_MINUTES

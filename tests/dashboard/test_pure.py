@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from analysis.drift.profile import fit_profile
+from analysis.stats.histogram import histogram_quantile
 from dashboard import fmt
 from dashboard.histogram import overlay
-from dashboard.quantiles import histogram_quantile
 from dashboard.risk import fleet_rows
 from dashboard.state import ALL_VERSIONS, bucket_minutes, parse_selection
 from store.dashboard_reads_alerts import SloStatus
