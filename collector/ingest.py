@@ -185,6 +185,7 @@ def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapp
     nul.reject_records_with_nul(decoded, body)
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
+    codec.redactor.prediction_ids(decoded)  # before anything stores, logs or echoes them
     rows, versions = validate.prediction_columns(codec, decoded, envelope.version, bounds)
     if rows and not (decoded.problems and envelope.all_or_nothing):
         state.note_versions(codec.model.name, versions, now)
@@ -197,6 +198,7 @@ def ingest_labels(state: CollectorState, body: bytes, fmt: str, query: Mapping[s
     nul.reject_records_with_nul(decoded, body)
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
+    codec.redactor.prediction_ids(decoded)  # before anything stores, logs or echoes them
     rows = validate.label_rows(codec, decoded, bounds)
     return _finish(state, "labels", codec.model.name, envelope, decoded, rows, write_labels, codec.redactor.error)
 

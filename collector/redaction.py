@@ -8,6 +8,9 @@ clean are remembered (a bounded set) and not scanned again.
 The SDK applies the same policy client-side, so values may arrive already redacted: a hashed
 field that already holds ``hmac:<64 hex>`` is kept, not hashed twice (``[MASKED]`` and dropped
 fields are naturally idempotent).
+
+Prediction ids of predictions and labels alike go through ``redact_prediction_id`` (hashed when
+the policy says so or a detector finds PII in them), so a label still joins its prediction.
 """
 
 from __future__ import annotations
@@ -17,14 +20,19 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from collector.decode import Decoded
+from collector.errors import Problem
 from collector.rows import ABSENT, DICTS, RowAccess
 from config.monitors import FeatureType, Model
-from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_record, redact_text
+from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_prediction_id, redact_record, redact_text
 
 _CLEAN_CACHE_MAX = 50_000  # distinct clean strings remembered per model
 _CLEAN_CACHE_MAX_LEN = 128  # longer strings are free text; caching them would not pay off
 _HASHED = re.compile(re.escape(HASH_PREFIX) + r"[0-9a-f]{64}")
 DEFAULT_KEY_ENV = "MODELWATCH_PII_KEY"
+# Names the field and the remedy, never the id: the id is the personal data.
+ID_NEEDS_KEY = ("looks like personal data (e-mail, phone or card number) and must be hashed, but no "
+                "PII key is configured (MODELWATCH_PII_KEY); not stored")
 
 
 def pii_key_for(model: Model, settings_key: bytes | None) -> bytes | None:
@@ -43,6 +51,7 @@ class Redactor:
         self.policy = RedactionPolicy(
             fields={name: action.value for name, action in model.pii.fields.items()},
             detectors=tuple(model.pii.detectors), hash_key=pii_key_for(model, pii_key),
+            prediction_id=model.pii.prediction_id,
         )
         feature_names = {f.name for f in model.features}
         self._feature_actions = tuple(n for n in self.policy.fields if n in feature_names)
@@ -126,6 +135,25 @@ class Redactor:
                         redacted = memo[pair] = text(value)
                     if redacted is not value:
                         row[key] = redacted  # replacing a value while iterating is allowed
+
+    def prediction_ids(self, decoded: Decoded) -> None:
+        """Redact the prediction ids of decoded predictions or labels in place. A record whose
+        id must be hashed while there is no key is dropped from ``decoded`` with a Problem."""
+        policy = self.policy
+        if policy.prediction_id == "keep" or (policy.prediction_id == "detect" and not self._detectors):
+            return
+        kept: list[Any] = []
+        rows: list[int] = []
+        for k, record in enumerate(decoded.records):
+            redacted = redact_prediction_id(record.prediction_id, policy)
+            if redacted is None:
+                decoded.problems.append(Problem(decoded.row(k), "prediction_id", ID_NEEDS_KEY))
+                continue
+            record.prediction_id = redacted
+            kept.append(record)
+            rows.append(decoded.row(k))
+        if len(kept) != len(decoded.records):
+            decoded.records, decoded.rows = kept, rows
 
     def error(self, message: str) -> str:
         """Error text from serving code: detectors always run (no cache: rarely repeats)."""

@@ -28,11 +28,19 @@ def audit_config_load(engine: Any, settings: Any, component: str, monitors: Any)
         print(f"warning: config load not audited ({type(exc).__name__})", file=sys.stderr)
 
 
+def _pii_key(model: Any, settings: Any) -> bytes | None:
+    """The HMAC key the collector hashes ``model``'s fields and ids with (the service key when
+    the model is not in the config)."""
+    from collector.redaction import pii_key_for
+
+    settings_key = settings.pii_key.get_secret_value().encode("utf-8") if settings.pii_key else None
+    return settings_key if model is None else pii_key_for(model, settings_key)
+
+
 def _entity(text: str, model: Any, settings: Any) -> Any:
     """KEY=VALUE -> store.deletion.Entity; the value's keyed hash is matched too when the model's
     PII policy hashes that field (what the collector stored instead of the value). Raises
     ValueError for a malformed argument or a key the model does not declare."""
-    from collector.redaction import pii_key_for
     from modelwatch.redact import hash_value
     from store.deletion import Entity
 
@@ -45,8 +53,7 @@ def _entity(text: str, model: Any, settings: Any) -> Any:
         if key not in declared:
             raise ValueError(f"{key!r} is neither a feature nor a slice of {model.name}; "
                              f"declared: {', '.join(sorted(declared))}")
-        settings_key = settings.pii_key.get_secret_value().encode("utf-8") if settings.pii_key else None
-        hash_key = pii_key_for(model, settings_key)
+        hash_key = _pii_key(model, settings)
         action = model.pii.fields.get(key)
         if action is not None and action.value == "hash" and hash_key is not None:
             values.append(hash_value(value, hash_key))
@@ -59,6 +66,25 @@ def _prediction_ids(args: argparse.Namespace) -> list[str]:
         with open(args.ids_file, encoding="utf-8") as handle:
             ids.extend(line.strip() for line in handle if line.strip())
     return ids
+
+
+def _hashed_ids(ids: list[str], model: Any, settings: Any) -> list[str]:
+    """The keyed hashes of ``ids``: what the collector stored instead of an id its PII policy
+    hashes (``prediction_id: hash``, or ``detect`` and the id holds an e-mail, phone or card
+    number). Every id's hash is matched whatever today's policy, so rows stored under an earlier
+    policy go too. Without a key none can be computed: a note says so when the policy needs one."""
+    from modelwatch.redact import RedactionPolicy, hash_value, redact_prediction_id
+
+    key = _pii_key(model, settings)
+    if key is not None:
+        return [hash_value(i, key) for i in ids]
+    pii = model.pii if model is not None else None
+    policy = RedactionPolicy(detectors=tuple(pii.detectors) if pii else ("email", "card", "phone"),
+                             prediction_id=pii.prediction_id if pii else "detect")
+    if any(redact_prediction_id(i, policy) is None for i in ids):
+        print("note: no PII key (MODELWATCH_PII_KEY): ids the collector stored hashed cannot be matched",
+              file=sys.stderr)
+    return []
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
@@ -83,7 +109,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
     engine = _open_store(settings)
     try:
         report = delete_predictions(engine, args.model, actor=args.actor or cli_actor(), prediction_ids=ids,
-                                    entity=entity, dry_run=args.dry_run)
+                                    stored_ids=_hashed_ids(ids, model, settings), entity=entity,
+                                    dry_run=args.dry_run)
     finally:
         engine.dispose()
     verb = "would delete" if report.dry_run else "deleted"
@@ -123,7 +150,7 @@ def add_store_commands(sub: Any, add_db_flags: Callable[[argparse.ArgumentParser
     delete = sub.add_parser("delete", help="delete a subject's predictions, labels and shadow outputs (audited)")
     delete.add_argument("--model", required=True, help="the model whose rows are deleted")
     delete.add_argument("--prediction-id", dest="prediction_ids", action="extend", nargs="+", metavar="ID",
-                        help="prediction ids to delete (repeatable)")
+                        help="prediction ids to delete (repeatable); their keyed hashes are matched too")
     delete.add_argument("--ids-file", help="a file of prediction ids, one per line")
     delete.add_argument("--entity", metavar="KEY=VALUE",
                         help="every prediction whose feature or slice KEY holds VALUE (hashed fields: matched by hash)")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from modelwatch.redact import RedactionPolicy, redact_record, redact_text
+from modelwatch.redact import RedactionPolicy, redact_prediction_id, redact_record, redact_text
 
 __all__ = [
     "LabelItem",
@@ -29,6 +29,7 @@ __all__ = [
     "error_text",
     "label_record",
     "prediction_record",
+    "wire_id",
     ]
 
 MAX_ID_LENGTH = 256
@@ -128,8 +129,7 @@ def prediction_record(
     characters, or when features is not a mapping.
     """
     prediction_id, timestamp, features, prediction, score, probabilities, latency_ms, error, slices = item
-    if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
-        raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
+    prediction_id = wire_id(prediction_id, policy)
     if features is None:
         features = {}
     elif stats is not None:
@@ -163,14 +163,29 @@ def prediction_record(
     return record
 
 
-def label_record(item: LabelItem, stats: EncodeStats | None = None) -> dict[str, Any]:
-    """Return the ``/v1/labels`` record for one buffered label (label cleaned when ``stats`` given).
+def wire_id(prediction_id: str, policy: RedactionPolicy | None) -> str:
+    """Return the prediction id as sent: redacted under ``policy`` (``redact_prediction_id``),
+    the same for a prediction and its labels so they join. An id to hash while the SDK has no
+    key goes as it is, for the collector (which holds the key) to hash.
+
+    Raises ValueError when the id is empty or longer than 256 characters.
+    """
+    if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
+        raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
+    if policy is None:
+        return prediction_id
+    return redact_prediction_id(prediction_id, policy) or prediction_id
+
+
+def label_record(item: LabelItem, stats: EncodeStats | None = None,
+                 policy: RedactionPolicy | None = None) -> dict[str, Any]:
+    """Return the ``/v1/labels`` record for one buffered label (label cleaned when ``stats``
+    given; its prediction id redacted as its prediction's was, see ``wire_id``).
 
     Raises ValueError when the prediction id is empty or longer than 256 characters.
     """
     prediction_id, label, timestamp = item
-    if not prediction_id or len(prediction_id) > MAX_ID_LENGTH:
-        raise ValueError(f"prediction_id must have 1..{MAX_ID_LENGTH} characters, got {len(prediction_id)}")
+    prediction_id = wire_id(prediction_id, policy)
     return {"prediction_id": prediction_id, "label": label if stats is None else clean_json(label, stats), "timestamp": timestamp}
 
 

@@ -26,6 +26,15 @@ Detectors, applied to every string (also inside lists and dicts) of a key no act
 
 Detectors run in the order email, card, phone; numbers are only ever detectors' input when they
 are strings (an ``int`` feature is left as it is).
+
+Prediction ids (``prediction_id``, the same for a prediction and its labels, so they still join):
+
+- ``detect`` (the default): an id in which a detector finds an e-mail, card or phone number is
+  hashed as a whole (a placeholder would merge every such id into one); other ids are kept.
+- ``hash``: every id is hashed. ``keep``: ids are never changed (ids known to be opaque).
+
+Hashing an id needs the key: ``redact_prediction_id`` returns None when there is none, and the
+caller decides (the SDK sends the id for the collector to hash; the collector refuses the row).
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ __all__ = [
     "ACTIONS",
     "DETECTORS",
     "HASH_PREFIX",
+    "ID_ACTIONS",
     "MASK",
     "PLACEHOLDERS",
     "PiiMatch",
@@ -50,6 +60,7 @@ __all__ = [
     "find_pii",
     "hash_value",
     "luhn_valid",
+    "redact_prediction_id",
     "redact_record",
     "redact_text",
     "redact_value",
@@ -57,6 +68,7 @@ __all__ = [
 
 ACTIONS: tuple[str, ...] = ("drop", "hash", "mask")
 DETECTORS: tuple[str, ...] = ("email", "card", "phone")
+ID_ACTIONS: tuple[str, ...] = ("detect", "hash", "keep")
 HASH_PREFIX = "hmac:"
 MASK = "[MASKED]"
 PLACEHOLDERS: Mapping[str, str] = MappingProxyType({"email": "[EMAIL]", "card": "[CARD]", "phone": "[PHONE]"})
@@ -81,6 +93,7 @@ _PHONE = re.compile(
 _DIGIT = re.compile(r"\d")
 _HASHED = re.compile(r"hmac:[0-9a-f]{64}")
 _GROUPS = re.compile(r"\d+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _CARD_FIRST_DIGITS = frozenset("23456")
 
 
@@ -214,12 +227,14 @@ class RedactionPolicy:
 
     ``fields`` maps a feature or slice name to ``drop``, ``hash`` or ``mask``; ``detectors`` names
     the free-text detectors (``email``, ``card``, ``phone``); ``hash_key`` is the HMAC key (without
-    it, ``hash`` fields are dropped). Raises ValueError for an unknown action or detector.
+    it, ``hash`` fields are dropped); ``prediction_id`` is ``detect``, ``hash`` or ``keep`` (see
+    ``redact_prediction_id``). Raises ValueError for an unknown action or detector.
     """
 
     fields: Mapping[str, str] = field(default_factory=dict)
     detectors: tuple[str, ...] = DETECTORS
     hash_key: bytes | None = field(default=None, repr=False)
+    prediction_id: str = "detect"
 
     def __post_init__(self) -> None:
         actions = {str(k): _action_name(v) for k, v in dict(self.fields).items()}
@@ -227,6 +242,10 @@ class RedactionPolicy:
         if bad:
             raise ValueError(f"unknown PII action(s) {bad}; known: {list(ACTIONS)}")
         object.__setattr__(self, "fields", MappingProxyType(actions))
+        id_action = _action_name(self.prediction_id)
+        if id_action not in ID_ACTIONS:
+            raise ValueError(f"unknown prediction_id action {id_action!r}; known: {list(ID_ACTIONS)}")
+        object.__setattr__(self, "prediction_id", id_action)
         object.__setattr__(self, "detectors", _check_detectors(self.detectors))
         key = self.hash_key
         if isinstance(key, str):
@@ -241,7 +260,7 @@ class RedactionPolicy:
         holding the key (read from ``environ``, default ``os.environ``) when ``hash_key`` is absent.
         Raises ValueError for unknown keys, actions or detectors.
         """
-        unknown = set(mapping) - {"fields", "detectors", "hash_key", "hash_key_env"}
+        unknown = set(mapping) - {"fields", "detectors", "hash_key", "hash_key_env", "prediction_id"}
         if unknown:
             raise ValueError(f"unknown PII policy key(s) {sorted(unknown)}")
         key = mapping.get("hash_key")
@@ -251,11 +270,12 @@ class RedactionPolicy:
             fields=dict(mapping.get("fields") or {}),
             detectors=tuple(mapping.get("detectors", DETECTORS)),
             hash_key=key,
+            prediction_id=mapping.get("prediction_id") or "detect",
         )
 
     def is_noop(self) -> bool:
-        """Return True when the policy changes nothing (no field actions, no detectors)."""
-        return not self.fields and not self.detectors
+        """Return True when the policy changes nothing (no field actions, no detectors, ids kept)."""
+        return not self.fields and not self.detectors and self.prediction_id != "hash"
 
 
 def _action_name(action: Any) -> str:
@@ -291,3 +311,32 @@ def redact_record(record: Mapping[str, Any], policy: RedactionPolicy) -> dict[st
         else:
             out[name] = MASK
     return out
+
+
+def _id_has_pii(prediction_id: str, detectors: tuple[str, ...]) -> bool:
+    # Fast paths, exact for these detectors: letters and digits alone (with a letter) leave every
+    # digit run glued to a word character, which no card or phone match may be, and hold no '@';
+    # a canonical UUID has no group a card or phone pattern may start at. Only ids with
+    # separators or digits alone pay for the regular expressions.
+    if (prediction_id.isalnum() and not prediction_id.isdigit()) or _UUID.fullmatch(prediction_id):
+        return False
+    return _substitute(prediction_id, detectors) != prediction_id
+
+
+def redact_prediction_id(prediction_id: str, policy: RedactionPolicy) -> str | None:
+    """Return the prediction id to store under ``policy``: ``hash_value(id, key)`` when the
+    policy says ``hash``, or says ``detect`` and one of its detectors finds an e-mail, card or
+    phone number in the id; else the id unchanged (also an id already in hashed form).
+
+    Hashing keeps ids distinct and equal ids equal, so labels still join their predictions when
+    both are redacted with the same key. Returns None when the id must be hashed and the policy
+    has no key.
+    """
+    action = policy.prediction_id
+    if action == "keep" or _HASHED.fullmatch(prediction_id):
+        return prediction_id
+    if action != "hash" and not (policy.detectors and _id_has_pii(prediction_id, policy.detectors)):
+        return prediction_id
+    if policy.hash_key is None:
+        return None
+    return hash_value(prediction_id, policy.hash_key)

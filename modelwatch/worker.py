@@ -256,7 +256,12 @@ class BackgroundWorker:
         self._ship(PREDICTIONS_PATH, {"model": s.model, "version": s.version}, batch, build)
 
     def _ship_labels(self, batch: list[LabelItem]) -> None:
-        self._ship(LABELS_PATH, {"model": self.settings.model}, batch, label_record)
+        policy = self.settings.policy
+
+        def build(item: LabelItem, stats: EncodeStats | None) -> dict[str, Any]:
+            return label_record(item, stats, policy)  # ids redacted as their predictions' were
+
+        self._ship(LABELS_PATH, {"model": self.settings.model}, batch, build)
 
     def _ship(self, path: str, envelope: dict[str, Any], batch: list[Any], build: Any) -> None:
         stats = EncodeStats()

@@ -85,16 +85,19 @@ def _delete_ids(conn: Connection, model: str, ids: Sequence[str], dry_run: bool)
 
 
 def delete_predictions(engine: Engine, model: str, *, actor: str, prediction_ids: Sequence[str] = (),
-                       entity: Entity | None = None, dry_run: bool = False,
+                       stored_ids: Sequence[str] = (), entity: Entity | None = None, dry_run: bool = False,
                        now: datetime | None = None) -> DeletionReport:
     """Delete ``model``'s predictions, labels and shadow outputs for ``prediction_ids`` or for
     every prediction holding ``entity``, and audit it (dry runs only count, and are not audited).
+    ``stored_ids`` are other forms the ids may be stored in (their keyed hashes, when the PII
+    policy hashes ids): matched too, but not part of the audited subject.
     Returns the rows deleted per table. Raises ValueError unless exactly one of the two is given."""
     if bool(prediction_ids) == (entity is not None):
         raise ValueError("give prediction ids or an entity, not both and not neither")
     with engine.begin() as conn:
         ids = sorted(set(prediction_ids)) if entity is None else resolve_entity(conn, model, entity)
-        counts = _delete_ids(conn, model, ids, dry_run)
+        wanted = ids if entity is not None else sorted(set(ids).union(stored_ids))
+        counts = _delete_ids(conn, model, wanted, dry_run)
         if not dry_run:
             subject = list(prediction_ids) if entity is None else [f"{entity.key}={entity.values[0]}"]
             audit.record(conn, actor, "deletion.request", f"model:{model}", {

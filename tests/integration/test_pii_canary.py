@@ -1,8 +1,10 @@
 """PII canary, end to end: e-mails, phone and card numbers sent through the SDK (no client-side
 policy: the collector must do it) to a real ``modelwatch collector`` process, in features, free
-text, slice values, error text and a reference upload; then the analysis cycle, the alert cycle
-and the delivery worker run, paging a loopback webhook. None of the canaries may appear in any
-column of any table, in the collector's stdout/stderr, in Python logging, or in a delivered page.
+text, slice values, error text, prediction ids (with labels sent for them) and a reference
+upload; then the analysis cycle, the alert cycle and the delivery worker run, paging a loopback
+webhook. None of the canaries may appear in any column of any table, in the collector's
+stdout/stderr, in Python logging, or in a delivered page; labels sent for an e-mail or phone id
+still join their predictions (both stored as the id's keyed hash).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from alerts.worker import DeliveryWorker
 from analysis.jobs.cycle import run_cycle
 from analysis.jobs.run import RunContext
 from config.loader import load_monitors
+from modelwatch.redact import hash_value
 from store.audit import read_audit
 from tests.alerts.servers import CaptureServer
 from tests.conftest import REPO_ROOT, free_port, wait_for_port
@@ -37,7 +40,10 @@ from tests.conftest import REPO_ROOT, free_port, wait_for_port
 EMAIL = "canary.person@example.org"
 PHONE = "+49 30 98765432"
 CARD = "4539 1488 0343 6467"
-CANARIES = (EMAIL, "canary.person", PHONE, "98765432", CARD, "4539148803436467", "4539-1488-0343-6467")
+ID_EMAIL = "id.canary@example.net"  # serving code that uses a customer's e-mail or phone as the id
+ID_PHONE = "+44 20 7946 0958"
+CANARIES = (EMAIL, "canary.person", PHONE, "98765432", CARD, "4539148803436467", "4539-1488-0343-6467",
+            ID_EMAIL, "id.canary", ID_PHONE, "20 7946 0958")
 PII_KEY = "canary-hmac-key"
 WEBHOOK_SECRET = "canary-webhook-secret"
 MODEL = "checkout"
@@ -138,14 +144,19 @@ def test_canaries_reach_no_table_log_or_page(store: Engine, database_url: str, w
         client = modelwatch.Client(url, token, MODEL, "v1", debug=True, flush_at_exit=False, flush_interval=0.2)
         rng = random.Random(7)
         n = 1200
+        ids = [f"req-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}" for _ in range(n)]
+        ids[3], ids[4] = ID_EMAIL, ID_PHONE
         for i in range(n):
             at = start + timedelta(seconds=i * 6)
             failing = at > now - timedelta(minutes=20) and i % 2 == 0
             client.log_prediction(
-                f"req-{uuid.UUID(int=rng.getrandbits(128)).hex[:12]}", features(i), "1" if i % 3 else "0",
+                ids[i], features(i), "1" if i % 3 else "0",
                 score=rng.random(), latency_ms=5.0,
                 error=f"payment for {EMAIL} with card {CARD} failed, call {PHONE}" if failing else None,
                 slices={"channel": [PHONE, "web", f"mail {EMAIL}"][i % 3]}, timestamp=at.timestamp())
+        labelled = ids[:10]  # the two PII ids among them
+        for pid in labelled:
+            client.log_label(pid, "1")
         assert client.flush(timeout=60)
         client.close()
 
@@ -175,6 +186,13 @@ def test_canaries_reach_no_table_log_or_page(store: Engine, database_url: str, w
     assert "[MASKED]" in database and "reference_rows:" in database
     assert pages and json.loads(pages[0].body)["status"] == "firing"
     assert read_audit(store, "config.load")[0].details["component"] == "collector"
+    # PII ids are stored as their keyed hash, and the labels sent for them still join.
+    with store.connect() as conn:
+        joined = conn.execute(sa.text(
+            "SELECT count(*) FROM labels l JOIN predictions p ON p.model = l.model AND p.prediction_id = l.prediction_id"
+        )).scalar_one()
+    assert joined == len(labelled)
+    assert hash_value(ID_EMAIL, PII_KEY.encode()) in database and hash_value(ID_PHONE, PII_KEY.encode()) in database
 
     assert_clean("the database", database)
     assert_clean("the collector's stdout/stderr", collector_log)
