@@ -183,9 +183,9 @@ def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapp
     envelope, codec, decoded = decode_batch(state, body, fmt, query, "predictions")
     nul.check_envelope(envelope, ("version",))
     nul.reject_records_with_nul(decoded, body)
+    codec.redactor.prediction_ids(decoded)  # before anything stores, logs or echoes them
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
-    codec.redactor.prediction_ids(decoded)  # before anything stores, logs or echoes them
     rows, versions = validate.prediction_columns(codec, decoded, envelope.version, bounds)
     if rows and not (decoded.problems and envelope.all_or_nothing):
         state.note_versions(codec.model.name, versions, now)
@@ -196,9 +196,9 @@ def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapp
 def ingest_labels(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
     envelope, codec, decoded = decode_batch(state, body, fmt, query, "labels")
     nul.reject_records_with_nul(decoded, body)
+    codec.redactor.prediction_ids(decoded)  # before anything stores, logs or echoes them
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
-    codec.redactor.prediction_ids(decoded)  # before anything stores, logs or echoes them
     rows = validate.label_rows(codec, decoded, bounds)
     return _finish(state, "labels", codec.model.name, envelope, decoded, rows, write_labels, codec.redactor.error)
 

@@ -71,10 +71,10 @@ class PiiPolicy(_Frozen):
     detectors: tuple[Literal["email", "phone", "card"], ...] = ("email", "phone", "card")
     # Name of the environment variable holding the HMAC key; the key itself never enters config.
     hash_key_env: str = "MODELWATCH_PII_KEY"
-
     # Prediction ids (predictions and labels alike, so they still join): detect = hash an id in
     # which a detector finds PII, hash = hash every id, keep = store ids as sent.
     prediction_id: Literal["detect", "hash", "keep"] = "detect"
+
 
 class Model(_Frozen):
     name: str = Field(pattern=NAME_PATTERN)
