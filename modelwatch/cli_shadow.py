@@ -65,6 +65,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from modelwatch.cli_analysis import _store_and_monitors
     from shadow.errors import ShadowError
     from shadow.registry import register_candidate
+    from store.audit import cli_actor
 
     _, engine, monitors = _store_and_monitors(args)
     model = _model(monitors, args.model)
@@ -73,7 +74,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         content = Path(args.file).read_bytes()
         production = Path(args.production).read_bytes() if args.production else None
         result = register_candidate(engine, model, args.name, content, mapping, semantics, production,
-                                    args.sample_rate, _session_config(args))
+                                    args.sample_rate, _session_config(args), actor=cli_actor())
     except (ShadowError, OSError) as exc:
         return _fail(str(exc))
     finally:
@@ -111,10 +112,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
     from modelwatch.cli_analysis import _store_and_monitors
     from shadow.errors import ShadowError
     from shadow.registry import remove_candidate
+    from store.audit import cli_actor
 
     _, engine, _monitors = _store_and_monitors(args)
     try:
-        removed = remove_candidate(engine, args.model, args.name)
+        removed = remove_candidate(engine, args.model, args.name, actor=cli_actor())
     except ShadowError as exc:
         return _fail(str(exc))
     finally:
@@ -270,6 +272,9 @@ def start_background_runner(settings: Any, monitors: Any) -> Callable[[], None]:
         return lambda: None
 
     engine = create_engine(settings.database_url, hide_parameters=True)
+    from modelwatch.cli_store import audit_config_load
+
+    audit_config_load(engine, settings, "shadow-runner", monitors)
     runner = _runner(engine, monitors, argparse.Namespace())
     runner.start_background()
 

@@ -2,7 +2,8 @@
 
 An artifact is immutable: a name is bound to one SHA-256 forever, so stored outputs always mean
 one model. Registering the same file under the same name again is a no-op (it revives a removed
-candidate); a changed file under a taken name is refused.
+candidate); a changed file under a taken name is refused. Every change (a candidate added or
+revived, removed, or a production reference retired) writes an audit_log row in its transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from shadow.outputs import OutputSemantics, parse_semantics
 from shadow.prepare import prepare
 from shadow.session import SessionConfig
 from shadow.validate import sample_run
+from store import audit
 from store.schema_shadow import candidates, shadow_artifacts
 from store.upsert import insert_or_ignore
 
@@ -110,9 +112,13 @@ def _insert(conn: Connection, model: Model, name: str, content: bytes, sha: str,
         provider=provider, created_at=now, removed_at=None))
 
 
+def _target(model: str, name: str) -> str:
+    return f"model:{model}/candidate:{name}"
+
+
 def _register_one(engine: Engine, model: Model, name: str, content: bytes, mapping: InputMapping | None,
                   semantics: OutputSemantics | None, production: bool, sample_rate: float,
-                  config: SessionConfig | None, now: datetime) -> Registration:
+                  config: SessionConfig | None, now: datetime, actor: str) -> Registration:
     sha = sha256_of(content)
     with engine.connect() as conn:
         existing = _by_name(conn, model.name, name)
@@ -128,28 +134,41 @@ def _register_one(engine: Engine, model: Model, name: str, content: bytes, mappi
         else:
             conn.execute(candidates.update().where(candidates.c.id == existing.id)
                          .values(removed_at=None, provider=provider))
+        if existing is None or not existing.active:  # registering an active one again changes nothing
+            audit.record(conn, actor, "shadow.add", _target(model.name, name), {
+                "sha256": sha, "size_bytes": len(content), "production": production, "sample_rate": sample_rate,
+                "revived": existing is not None, "provider": provider}, now)
         if production:
             # One production reference per model: a new production file retires the previous one.
-            conn.execute(candidates.update().where(
-                candidates.c.model == model.name, candidates.c.production.is_(True), candidates.c.name != name,
-                candidates.c.removed_at.is_(None)).values(removed_at=now))
+            _retire_production(conn, model.name, name, now, actor)
         stored = _by_name(conn, model.name, name)
     assert stored is not None
     return Registration(candidate=stored, created=existing is None, provider=provider, sample_rows=sample_rows)
 
 
+def _retire_production(conn: Connection, model: str, keep: str, now: datetime, actor: str) -> None:
+    retired = conn.execute(sa.select(candidates.c.id, candidates.c.name).where(
+        candidates.c.model == model, candidates.c.production.is_(True), candidates.c.name != keep,
+        candidates.c.removed_at.is_(None))).all()
+    for row in retired:
+        conn.execute(candidates.update().where(candidates.c.id == row.id).values(removed_at=now))
+        audit.record(conn, actor, "shadow.remove", _target(model, row.name), {"replaced_by": keep}, now)
+
+
 def register_candidate(engine: Engine, model: Model, name: str, content: bytes, mapping: InputMapping | None = None,
                        semantics: OutputSemantics | None = None, production: bytes | None = None,
                        sample_rate: float = 1.0, config: SessionConfig | None = None,
-                       now: datetime | None = None) -> Registration:
+                       now: datetime | None = None, actor: str | None = None) -> Registration:
     """Validate and store candidate ``name`` of ``model`` (and, with ``production``, the
     production model's ONNX for the noise floor, as ``production-<sha256[:12]>``).
 
     Validation: ONNX Runtime loads the file; the mapping fits the model's features and the
     graph's inputs (names, float types, widths); outputs are interpreted; up to 64 stored rows
-    of the model (or one synthetic row when none are stored) run without error.
+    of the model (or one synthetic row when none are stored) run without error. Audited as
+    ``shadow.add`` by ``actor`` (default: this process, ``shadow@host:pid``).
     Raises InvalidArtifact, InvalidMapping, SampleRunFailed or CandidateExists."""
     now = now or datetime.now(timezone.utc)
+    actor = actor or audit.process_actor("shadow")
     if not is_valid_name(name) or name.startswith(PRODUCTION_PREFIX):
         raise ShadowError(f"invalid candidate name {name!r}: letters, digits, _.- (and not {PRODUCTION_PREFIX}*)")
     if not 0.0 < sample_rate <= 1.0:
@@ -157,18 +176,25 @@ def register_candidate(engine: Engine, model: Model, name: str, content: bytes, 
     reference = None
     if production is not None:
         reference = _register_one(engine, model, PRODUCTION_PREFIX + sha256_of(production)[:12], production, mapping,
-                                  None, True, sample_rate, config, now).candidate
-    registration = _register_one(engine, model, name, content, mapping, semantics, False, sample_rate, config, now)
+                                  None, True, sample_rate, config, now, actor).candidate
+    registration = _register_one(engine, model, name, content, mapping, semantics, False, sample_rate, config, now,
+                                 actor)
     return Registration(registration.candidate, registration.created, registration.provider,
                         registration.sample_rows, reference)
 
 
-def remove_candidate(engine: Engine, model: str, name: str, now: datetime | None = None) -> Candidate:
-    """Stop replaying ``name`` (its outputs stay for reports). Raises CandidateNotFound."""
+def remove_candidate(engine: Engine, model: str, name: str, now: datetime | None = None,
+                     actor: str | None = None) -> Candidate:
+    """Stop replaying ``name`` (its outputs stay for reports), audited as ``shadow.remove`` by
+    ``actor`` (default: this process). Raises CandidateNotFound."""
     found = get_candidate(engine, model, name)
+    now = now or datetime.now(timezone.utc)
     with engine.begin() as conn:
-        conn.execute(candidates.update().where(candidates.c.id == found.id)
-                     .values(removed_at=now or datetime.now(timezone.utc)))
+        changed = conn.execute(candidates.update().where(candidates.c.id == found.id,
+                                                         candidates.c.removed_at.is_(None)).values(removed_at=now))
+        if changed.rowcount:  # a concurrent remove of the same candidate is audited once
+            audit.record(conn, actor or audit.process_actor("shadow"), "shadow.remove", _target(model, name),
+                         {"sha256": found.sha256, "production": found.production}, now)
         removed = _by_name(conn, model, name)
     assert removed is not None
     return removed
