@@ -1,5 +1,6 @@
-"""Load and fault tests: real processes on loopback only, bounded in time (each well under
-90 s of traffic), marked ``slow`` but run by default."""
+"""Load and fault tests: real processes on loopback only, bounded in time (the soak sends 3
+minutes of traffic, MODELWATCH_SOAK_S overrides; the others well under 90 s), marked ``slow``
+but run by default."""
 
 from __future__ import annotations
 

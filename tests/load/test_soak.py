@@ -1,14 +1,27 @@
-"""Soak: a real collector process on PostgreSQL under twice its nominal load for a minute.
+"""Soak: a real collector process on PostgreSQL under twice its nominal load for three minutes.
 
-Nominal load, as this test defines it: one serving process logging 500 predictions per second
-through the SDK, every one sampled (sample_rate 1.0) — a busy model's full traffic. The test runs
-2x that (1000/s) for 60 s after a 10 s warm-up, then checks every row is stored exactly once,
-the request counters add up to the calls made, and the collector's resident memory stayed flat
-(the mean of the last third of the run within 10% + 16 MiB of the first third's).
+Nominal load: 500 sampled predictions per second into one collector process. That is the
+README's quick start at production scale: a busy model serving 5,000 requests/s with
+``sample_rate=0.1`` ships 500 sampled payloads/s (8 features, slices, score, latency each); the
+request counters, aggregated per minute by the SDK, add one small request per flush. It is a sizing
+figure, not the ceiling: bench/ingest measured ~38k rows/s end to end on the 2-core development
+machine, so a collector at nominal load has ample headroom and 2x still leaves room for the
+other processes the suite runs beside it. The test sends 2x nominal (1,000/s, every call sampled
+at sample_rate 1.0, one in 500 an error) for MODELWATCH_SOAK_S seconds (default 180; set it
+lower for a quick local run) after a 10 s warm-up, then checks:
+
+- every prediction is stored exactly once, and the request counters add up to the calls made;
+- the collector's resident memory is flat: the median RSS over the second half of the soak is
+  within 4% + 8 MiB of the first half's. The halves' medians sit half a run apart, so a leak of
+  b bytes per row shows as b x 1,000/s x 90 s: over the default 180 s, anything above ~170 bytes
+  per row fails (15 MiB on a ~175 MiB collector; the 60 s version of this test let ~900 through),
+  while a one-off step as the allocator settles counts once, at its height, whatever the length
+  of the run. The growth rate over the whole soak is printed too.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -30,11 +43,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 NOMINAL_PER_S = 500
 RATE = 2 * NOMINAL_PER_S
 WARMUP_S = 10.0
-SOAK_S = 60.0
+SOAK_S = float(os.environ.get("MODELWATCH_SOAK_S", "180"))
+MiB = 2**20
 FEATURES = {"amount": 12.5, "account_age_days": 400, "items_in_cart": 3, "hour_of_day": 14, "ip_risk_score": 0.2,
             "country": "DE", "channel": "web", "payment_method": "card"}
 
 
+@pytest.mark.timeout(SOAK_S + 240)  # the suite's 300 s per test is too short for the default soak
 def test_collector_soak_at_twice_nominal_load(postgres_server, pg_database_url: str, tmp_path: Path) -> None:
     engine = create_engine(pg_database_url)
     create_schema(engine)
@@ -84,9 +99,12 @@ def test_collector_soak_at_twice_nominal_load(postgres_server, pg_database_url: 
     assert requests == sent and errors == len(range(0, sent, 500))
 
     assert achieved >= 0.95 * RATE, f"offered {achieved:.0f}/s, wanted {RATE}/s"
-    third = len(samples) // 3
-    first = statistics.mean(rss for _, rss in samples[:third])
-    last = statistics.mean(rss for _, rss in samples[-third:])
-    print(f"\nsoak: {sent} predictions at {achieved:.0f}/s (2x nominal {NOMINAL_PER_S}/s); collector RSS "
-          f"first third {first / 2**20:.1f} MiB, last third {last / 2**20:.1f} MiB, peak {max(r for _, r in samples) / 2**20:.1f} MiB")
-    assert last <= first * 1.10 + 16 * 2**20, f"RSS grew from {first / 2**20:.1f} to {last / 2**20:.1f} MiB"
+    assert len(samples) >= 10, f"only {len(samples)} RSS samples: too short a soak to judge memory"
+    half = len(samples) // 2
+    first = statistics.median(rss for _, rss in samples[:half])
+    second = statistics.median(rss for _, rss in samples[half:])
+    slope = statistics.linear_regression([t for t, _ in samples], [r for _, r in samples]).slope
+    print(f"\nsoak: {sent} predictions in {SOAK_S:.0f} s at {achieved:.0f}/s (2x nominal {NOMINAL_PER_S}/s); "
+          f"collector RSS median first half {first / MiB:.1f} MiB, second half {second / MiB:.1f} MiB, "
+          f"peak {max(r for _, r in samples) / MiB:.1f} MiB, trend {slope * 60 / MiB:+.2f} MiB/min")
+    assert second <= first * 1.04 + 8 * MiB, f"RSS grew from {first / MiB:.1f} to {second / MiB:.1f} MiB (medians)"
