@@ -26,6 +26,7 @@ from alerts.analysis_alerts import DEFAULT_SEVERITY, finding_candidates
 from alerts.config import AlertingConfig, parse_alerting
 from alerts.cycle_plan import Candidate, CyclePlan, plan_cycle
 from alerts.notification import Notification
+from alerts.ownership import with_ownership
 from alerts.page_content import SLICE_METRICS, PageExtras, render_notification
 from alerts.persist import enqueue, load_alerts, load_groups, load_silences, save_alerts, save_groups
 from alerts.render import Deploy
@@ -118,7 +119,7 @@ def run_alert_cycle(
                 return _done(report, evaluated, skipped=True)
             write_slo_status(conn, statuses, [history_row(s) for s in statuses])
             plan = plan_cycle(
-                candidates, load_alerts(conn), load_groups(conn), load_silences(conn, now),
+                with_ownership(candidates, monitors), load_alerts(conn), load_groups(conn), load_silences(conn, now),
                 alerting.inhibit_rules if alerting else (), alerting.tree() if alerting else None,
                 {r.name: r.send_resolved for r in alerting.receivers} if alerting else {}, now, keep_resolved,
             )

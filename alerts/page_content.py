@@ -15,6 +15,7 @@ from alerts.notification import PageContent
 from alerts.render import Deploy, SliceBurn, page_context, render_alerts, render_page
 from alerts.slo_alerts import SLO_ALERTNAME
 from analysis.slo.evaluate import SloEvaluation
+from config.ownership import Ownership
 from config.slo import SloKind
 
 __all__ = ["SLICE_METRICS", "PageExtras", "dashboard_link", "render_notification", "worst_slices"]
@@ -74,12 +75,15 @@ def render_notification(
     severity = (firing or list(alerts))[0].labels.get("severity", "")
     extra = extras.get(model, PageExtras())
     link = dashboard_link(dashboard_url, model, slo)
+    ownership = Ownership.from_annotations(alerts[0].annotations)  # alerts.ownership put them there
     context = page_context(
         evaluation, model, severity, status, now,
         worst_slices=worst_slices(extra.slices, evaluation.kind, evaluation.objective),
         recent_deploys=extra.deploys,
         dashboard_url=link,
-        runbook_url=first.get("runbook_url") or None,
+        runbook_url=ownership.runbook_url or first.get("runbook_url") or None,
+        owner=ownership.owner,
+        team=ownership.team or first.get("team") or None,
         version=first.get("version") or None,
     )
     return render_page(context), link

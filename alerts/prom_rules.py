@@ -21,6 +21,7 @@ from alerts.slo_alerts import SLO_ALERTNAME
 from alerts.prom_names import METRIC_NAMES
 from config.durations import format_duration
 from config.monitors import Model, Monitors
+from config.ownership import ownership_of
 from config.slo import SloSpec
 
 __all__ = ["prometheus_rules", "ratio_record"]
@@ -83,6 +84,7 @@ def _slo_alerts(model: Model, spec: SloSpec) -> list[dict[str, Any]]:
             "annotations": {
                 "summary": f"SLO {spec.name} of {model.name} is burning its error budget",
                 "description": spec.description or f"{spec.kind.value} objective {_number(spec.objective)} over {format_duration(spec.window)}",
+                **ownership_of(model, spec).annotations(),  # runbook_url, owner, team: as on modelwatch's own alerts
             },
         }
         if spec.for_.total_seconds() > 0:
@@ -100,10 +102,17 @@ def prometheus_rules(monitors: Monitors) -> dict[str, Any]:
             groups.append({"name": f"{name}-recordings", "rules": _slo_rules(model, spec)})
             groups.append({"name": f"{name}-alerts", "rules": _slo_alerts(model, spec)})
     if monitors.models:
-        groups.append({"name": "modelwatch-drift", "rules": [{
-            "alert": "FeatureDrift",
-            "expr": f'max by (model, version, feature, metric, slice) ({METRIC_NAMES["drifted"]}) == 1',
-            "labels": {"kind": "drift", "severity": "ticket"},
-            "annotations": {"summary": "Feature {{ $labels.feature }} of {{ $labels.model }} drifted ({{ $labels.metric }})"},
-        }]})
+        groups.append({"name": "modelwatch-drift", "rules": [_drift_alert(model) for model in monitors.models]})
     return {"groups": groups}
+
+
+def _drift_alert(model: Model) -> dict[str, Any]:
+    """A drift ticket per model, so each names its model's owner and runbook."""
+    return {
+        "alert": "FeatureDrift",
+        "expr": f'max by (model, version, feature, metric, slice) ({METRIC_NAMES["drifted"]}{{model="{_quote(model.name)}"}}) == 1',
+        # model (its value already) keeps the rules apart for promtool's duplicate-rule lint
+        "labels": {"model": model.name, "kind": "drift", "severity": "ticket"},
+        "annotations": {"summary": "Feature {{ $labels.feature }} of {{ $labels.model }} drifted ({{ $labels.metric }})",
+                        **ownership_of(model).annotations()},
+    }

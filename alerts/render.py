@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from alerts.alert import Alert, AlertStatus
 from alerts.labels import Labels
 from alerts.notification import Link, PageContent
+from alerts.ownership import ownership_details, runbook_links
+from config.ownership import Ownership
 from config.durations import format_duration
 from analysis.slo.evaluate import SloEvaluation
 
@@ -59,6 +61,8 @@ class PageContext:
     dashboard_url: str | None = None
     runbook_url: str | None = None
     version: str | None = None
+    owner: str | None = None  # who owns the SLO (config.ownership): shown with the team on the page
+    team: str | None = None
 
 
 def _burn(value: float) -> str:
@@ -94,6 +98,7 @@ def render_page(ctx: PageContext) -> PageContent:
         details["Recent deploys"] = "; ".join(
             f"{d.version} {_ago(d.deployed_at, ctx.now)}" + (f" ({d.description})" if d.description else "") for d in ctx.recent_deploys
         )
+    details.update(ownership_details([Ownership(ctx.owner, ctx.team)]))
     summary = f"{where} is spending the {ctx.slo} error budget at {burns or 'an unknown rate'}." if ctx.status is AlertStatus.firing else f"{where}: {ctx.slo} is back within its burn-rate thresholds."
     links = []
     if ctx.dashboard_url:
@@ -141,5 +146,14 @@ def render_alerts(alerts: Sequence[Alert], group_labels: Labels) -> PageContent:
     title = f"{name} {status}: " + ", ".join(f"{k}={v}" for k, v in group_labels.items() if k != "alertname")
     lines = [f"[{a.status.value}] " + a.annotations.get("summary", repr(a.labels)) for a in alerts]
     summary = lines[0] if len(lines) == 1 else f"{len(firing)} firing, {len(alerts) - len(firing)} resolved"
-    links = tuple(Link(a.generator_url, "Source") for a in alerts[:1] if a.generator_url)
-    return PageContent(title=title.rstrip(": "), summary=summary, text="\n".join(lines), links=links)
+    owners = [Ownership.from_annotations(a.annotations) for a in alerts]
+    details = ownership_details(owners)
+    lines += ["", *(f"{k}: {v}" for k, v in details.items())] if details else []
+    runbooks = runbook_links((o.runbook_url, _subject(a.labels)) for a, o in zip(alerts, owners) if o.runbook_url)
+    links = runbooks + tuple(Link(a.generator_url, "Source") for a in alerts[:1] if a.generator_url)
+    return PageContent(title=title.rstrip(": "), summary=summary, text="\n".join(lines), details=details, links=links)
+
+
+def _subject(labels: Labels) -> str:
+    """What an alert is about, for telling runbook links apart: ``model`` or ``model/slo``."""
+    return "/".join(v for v in (labels.get("model"), labels.get("slo")) if v) or labels.get("alertname", "alert")

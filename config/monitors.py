@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from config.deploys import CanaryPolicy, CostModel, CostThresholds
 from config.slo import SloSpec
+from config.urls import LinkUrl
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 _NAME = re.compile(NAME_PATTERN)
@@ -92,7 +93,7 @@ class Model(_Frozen):
     pii: PiiPolicy = Field(default_factory=PiiPolicy)
     team: str | None = None
     owner: str | None = None  # a person or rota; shown with the team on every page and panel
-    runbook_url: str | None = None
+    runbook_url: LinkUrl | None = None  # http(s) only: checked when the config loads
     # Versions that may serve traffic; traffic from any other version pages (empty: any).
     expected_versions: tuple[str, ...] = ()
     canary: CanaryPolicy = Field(default_factory=CanaryPolicy)

@@ -14,6 +14,7 @@ from enum import Enum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.durations import Duration, format_duration
+from config.urls import LinkUrl
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 
 __all__ = [
@@ -118,7 +119,7 @@ class SloSpec(_Frozen):
     team: str | None = None
     # Shown on every page, ticket and panel of this SLO; default: the model's.
     owner: str | None = None
-    runbook_url: str | None = None
+    runbook_url: LinkUrl | None = None  # http(s) only: checked when the config loads
     labels: dict[str, str] = Field(default_factory=dict)
     # latency
     threshold_ms: float | None = Field(default=None, gt=0.0)

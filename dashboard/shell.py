@@ -8,8 +8,11 @@ from pathlib import Path
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from config.monitors import Monitors
+from config.ownership import ownership_of
 from dashboard.context import PageContext, monitors_for, set_page_context
 from dashboard.sidebar import render_links, selection_controls
+from dashboard.widgets import ownership_caption
 
 __all__ = ["PAGES", "run_app"]
 
@@ -44,6 +47,14 @@ def _explain_database_error(url: str, error: SQLAlchemyError) -> None:
                  "that `--db` / MODELWATCH_DATABASE_URL points at it; this page retries on the next refresh.")
 
 
+def _model_ownership(monitors: Monitors, name: str | None) -> None:
+    """Owner, team and runbook of the selected model, under the controls on every page."""
+    model = monitors.model(name) if name else None
+    if model is not None:
+        ownership_caption(ownership_of(model), st.sidebar,
+                          missing="No owner or runbook declared: add `owner:` and `runbook_url:` to the model.")
+
+
 def run_app() -> None:
     """One run of the dashboard for one browser session."""
     from config.settings import Settings
@@ -64,6 +75,7 @@ def run_app() -> None:
     url = settings.database_url
     try:
         selection = selection_controls([m.name for m in monitors.models], lambda model: data.versions(url, model))
+        _model_ownership(monitors, selection.model)
         render_links([(p, icon) for p, (_, _, _, icon) in zip(pages, PAGES)], selection)
         for problem in selection.problems:
             st.warning(problem)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import altair as alt
 import streamlit as st
 
+from config.ownership import Ownership
 from dashboard import fmt
 from dashboard.state import Selection
 
-__all__ = ["page_link_url", "range_caption", "show_chart", "url_choice"]
+__all__ = ["OWNERSHIP_COLUMNS", "ownership_caption", "ownership_cells", "ownership_markdown", "page_link_url",
+           "range_caption", "show_chart", "url_choice"]
+
+# column_config for tables whose rows carry ownership_cells()
+OWNERSHIP_COLUMNS = {"runbook": st.column_config.LinkColumn(display_text="runbook")}
 
 
 def range_caption(selection: Selection, analysis_note: bool = True) -> None:
@@ -50,3 +56,27 @@ def show_chart(chart: alt.Chart | alt.LayerChart) -> None:
     squeezed layered charts to about half of it)."""
     height = getattr(chart, "height", alt.Undefined)
     st.altair_chart(chart, width="stretch", height=int(height) + 60 if isinstance(height, int) else "content")
+
+
+def ownership_markdown(ownership: Ownership) -> str:
+    """'Owner: **alice** · Team: **payments-ml** · [Runbook](https://...)', the parts declared."""
+    parts = [f"{title}: **{value}**" for title, value in (("Owner", ownership.owner), ("Team", ownership.team)) if value]
+    if ownership.runbook_url:
+        # Parentheses would end the markdown link early; percent-encoded they open the same page.
+        parts.append(f"[Runbook]({ownership.runbook_url.replace('(', '%28').replace(')', '%29')})")
+    return " · ".join(parts)
+
+
+def ownership_caption(ownership: Ownership, where: Any = st, missing: str | None = None) -> None:
+    """Who owns a model or SLO and its runbook, as a caption under its header (``where``: st,
+    st.sidebar or a column); ``missing`` is said instead when the config declares none."""
+    if ownership.declared:
+        where.caption(ownership_markdown(ownership))
+    elif missing:
+        where.caption(missing)
+
+
+def ownership_cells(ownership: Ownership) -> dict[str, str | None]:
+    """``owner`` and ``runbook`` cells of a table row (show with ``OWNERSHIP_COLUMNS``)."""
+    owner = " · ".join(v for v in (ownership.owner, ownership.team) if v)
+    return {"owner": owner, "runbook": ownership.runbook_url}

@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
+from config.ownership import alert_ownership
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
 from dashboard.silence_form import render_silences
-from dashboard.widgets import range_caption, show_chart
+from dashboard.widgets import OWNERSHIP_COLUMNS, ownership_cells, range_caption, show_chart
 
 ctx = page_context()
 sel = ctx.selection
@@ -38,11 +39,12 @@ if rows:
         "on": a.labels.get("slo") or a.labels.get("feature", ""), "active since": fmt.when(a.active_since),
         "fired": fmt.when(a.fired_at), "resolved": fmt.when(a.resolved_at),
         "muted": "silenced" if a.silenced else ("inhibited" if a.inhibited else ""),
-        "summary": a.annotations.get("summary", ""), "fingerprint": a.fingerprint,
+        "summary": a.annotations.get("summary", ""),
+        **ownership_cells(alert_ownership(ctx.monitors, a.labels, a.annotations)), "fingerprint": a.fingerprint,
     } for a in rows])
     if focus in set(table["fingerprint"]):  # linked from a page or a notification: that alert first
         table = pd.concat([table[table["fingerprint"] == focus], table[table["fingerprint"] != focus]])
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=OWNERSHIP_COLUMNS)
 else:
     st.success(f"{model.name} has no alert on record.")
 

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from analysis.stats.histogram import histogram_quantile
+from config.ownership import alert_ownership, ownership_of
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
 from dashboard.state import bucket_minutes
-from dashboard.widgets import page_link_url, range_caption, show_chart
+from dashboard.widgets import OWNERSHIP_COLUMNS, ownership_caption, ownership_cells, page_link_url, range_caption, show_chart
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 from store.slo_reads import minute_time
 
@@ -20,6 +21,7 @@ model = ctx.model
 url = ctx.database_url
 st.title("On-call")
 range_caption(sel)
+ownership_caption(ownership_of(model))
 
 bounds = tuple(sorted({*DEFAULT_BOUNDS_MS, *(b for s in model.slos for b in s.buckets_ms)}))
 series = data.traffic_series(url, model.name, sel.start, sel.end, bucket_minutes(sel.span), sel.version_filter, bounds)
@@ -44,10 +46,9 @@ else:
         a.labels.get("slo") or a.labels.get("feature", ""), "since": fmt.when(a.fired_at or a.active_since),
         "summary": a.annotations.get("summary", ""), "muted": "silenced" if a.silenced else
         ("inhibited" if a.inhibited else ""), "details": page_link_url("alerts", sel, alert=a.fingerprint),
-        "runbook": a.annotations.get("runbook_url"),
+        **ownership_cells(alert_ownership(ctx.monitors, a.labels, a.annotations)),
     } for a in active]), hide_index=True, width="stretch", column_config={
-        "details": st.column_config.LinkColumn(display_text="open"),
-        "runbook": st.column_config.LinkColumn(display_text="runbook"),
+        "details": st.column_config.LinkColumn(display_text="open"), **OWNERSHIP_COLUMNS,
     })
 
 if series.total_requests == 0:

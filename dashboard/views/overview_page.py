@@ -3,9 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from config.ownership import ownership_of
 from dashboard import data, fmt
 from dashboard.context import page_context
-from dashboard.widgets import range_caption
+from dashboard.widgets import ownership_caption, range_caption
 
 ctx = page_context()
 sel = ctx.selection
@@ -37,6 +38,7 @@ st.dataframe(
 
 mine = next(r for r in fleet if r.model == model.name)
 st.subheader(f"{model.name}" + (f" — {model.description}" if model.description else ""))
+ownership_caption(ownership_of(model))
 cols = st.columns(5)
 cols[0].metric("Availability", fmt.pct(mine.availability, 3),
                help="Requests without an error over the range, from the SDK's exact counters.")

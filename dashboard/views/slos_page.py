@@ -5,9 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from config.durations import format_duration
+from config.ownership import ownership_of
 from dashboard import charts, data, fmt
 from dashboard.context import page_context
-from dashboard.widgets import range_caption, show_chart
+from dashboard.widgets import ownership_caption, range_caption, show_chart
 
 ctx = page_context()
 sel = ctx.selection
@@ -39,6 +40,7 @@ for spec in specs:
                  f"{format_duration(spec.window)}")
     if spec.description:
         st.caption(spec.description)
+    ownership_caption(ownership_of(model, spec))
     if status is None:
         st.info("Not evaluated yet — the scheduler evaluates SLOs every cycle (`modelwatch up`).")
         continue

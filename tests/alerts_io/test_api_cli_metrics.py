@@ -134,6 +134,8 @@ def test_rules_export_passes_promtool(tmp_path: Path) -> None:
     series = "\n".join(
         f"      - series: 'modelwatch_slo_burn_rate{{model=\"fraud-detector\",slo=\"availability\",kind=\"availability\",window=\"{w}\"}}'\n"
         f"        values: '1000x10'" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"))
+    # The SLO declares no owner or runbook of its own: the model's show (config.ownership).
+    owners = "owner: '@fraud-oncall', team: payments-ml, runbook_url: 'https://wiki.example.com/runbooks/fraud-detector'"
     test.write_text(f"""rule_files: [{out}]
 evaluation_interval: 1m
 tests:
@@ -145,9 +147,9 @@ tests:
         alertname: SLOBurnRate
         exp_alerts:
           - exp_labels: {{alertname: SLOBurnRate, model: fraud-detector, slo: availability, sli: availability, kind: slo, severity: page, team: payments-ml}}
-            exp_annotations: {{summary: SLO availability of fraud-detector is burning its error budget, description: Scoring calls that return without an error.}}
+            exp_annotations: {{summary: SLO availability of fraud-detector is burning its error budget, description: Scoring calls that return without an error., {owners}}}
           - exp_labels: {{alertname: SLOBurnRate, model: fraud-detector, slo: availability, sli: availability, kind: slo, severity: ticket, team: payments-ml}}
-            exp_annotations: {{summary: SLO availability of fraud-detector is burning its error budget, description: Scoring calls that return without an error.}}
+            exp_annotations: {{summary: SLO availability of fraud-detector is burning its error budget, description: Scoring calls that return without an error., {owners}}}
 """)
     tested = subprocess.run([promtool, "test", "rules", str(test)], capture_output=True, text=True, timeout=60)
     assert tested.returncode == 0, tested.stdout + tested.stderr
