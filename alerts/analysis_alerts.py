@@ -52,6 +52,9 @@ def finding_candidates(findings: Iterable[Finding], teams: Mapping[str, str | No
             "summary": summary + f" over {f.n} rows",
             "window": f"{f.window_start.isoformat()}/{f.window_end.isoformat()}",
             "status": f.status,
+            # Exact figures for machines (the retrain webhook); empty (absent) when unknown.
+            "value": "" if f.value is None else repr(f.value),
+            "threshold": "" if f.threshold is None else repr(f.threshold),
         })
         out.append(AlertCandidate(labels, annotations, True))
     return out

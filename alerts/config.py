@@ -1,7 +1,8 @@
 """Typed alerting config: parse monitors YAML's ``routes``, ``receivers`` and ``inhibit_rules``.
 
 ``receivers`` entries are discriminated by ``type`` (pagerduty, slack, webhook, alertmanager,
-email); every receiver a route names must exist. Secrets appear only as environment variable
+email, retrain); every receiver a route names must exist, and a route to a retrain receiver must
+group by model (its cooldown and cap count per model). Secrets appear only as environment variable
 names (``*_env``).
 """
 
@@ -12,14 +13,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from alerts.cycle_plan import all_routes
 from alerts.inhibition import DEFAULT_INHIBIT_RULES, InhibitRule
-from alerts.receivers import AlertmanagerConfig, EmailConfig, PagerDutyConfig, SlackConfig, WebhookConfig
+from alerts.receivers import AlertmanagerConfig, EmailConfig, PagerDutyConfig, RetrainConfig, SlackConfig, WebhookConfig
+from alerts.retrain import check_retrain_routes
 from alerts.routing import Route, RouteSpec, build_route_tree
 
 __all__ = ["AlertingConfig", "InhibitRule", "ReceiverSpec", "RouteSpec", "parse_alerting"]
 
 ReceiverSpec = Annotated[
-    PagerDutyConfig | SlackConfig | WebhookConfig | AlertmanagerConfig | EmailConfig,
+    PagerDutyConfig | SlackConfig | WebhookConfig | AlertmanagerConfig | EmailConfig | RetrainConfig,
     Field(discriminator="type"),
 ]
 
@@ -41,14 +44,19 @@ class AlertingConfig(BaseModel):
         unknown = sorted(set(_route_receivers(self.route)) - set(names))
         if unknown:
             raise ValueError(f"routes name unknown receivers: {', '.join(unknown)} (known: {', '.join(names)})")
+        check_retrain_routes(all_routes(self.tree()), set(self.retrain_receivers()))
         return self
 
     def tree(self) -> Route:
         """The resolved routing tree."""
         return build_route_tree(self.route)
 
-    def receiver(self, name: str) -> PagerDutyConfig | SlackConfig | WebhookConfig | AlertmanagerConfig | EmailConfig:
+    def receiver(self, name: str) -> PagerDutyConfig | SlackConfig | WebhookConfig | AlertmanagerConfig | EmailConfig | RetrainConfig:
         return next(r for r in self.receivers if r.name == name)
+
+    def retrain_receivers(self) -> dict[str, RetrainConfig]:
+        """Retrain receivers by name: the cycle gates what it enqueues to them (alerts.retrain)."""
+        return {r.name: r for r in self.receivers if isinstance(r, RetrainConfig)}
 
 
 def _route_receivers(spec: RouteSpec) -> list[str]:

@@ -29,7 +29,9 @@ from alerts.notification import Notification
 from alerts.ownership import with_ownership
 from alerts.page_content import SLICE_METRICS, PageExtras, render_notification
 from alerts.persist import enqueue, load_alerts, load_groups, load_silences, save_alerts, save_groups
+from alerts.receivers.retrain import RetrainConfig
 from alerts.render import Deploy
+from alerts.retrain_enqueue import enqueue_retrain
 from alerts.slo_alerts import SLO_ALERTNAME, slo_alert_candidates
 from alerts.slo_counts import SloKey, read_slo_counts
 from alerts.status_rows import history_row, status_row
@@ -124,7 +126,8 @@ def run_alert_cycle(
                 {r.name: r.send_resolved for r in alerting.receivers} if alerting else {}, now, keep_resolved,
             )
             save_alerts(conn, plan.alerts, now)
-            enqueued = _enqueue_all(conn, plan, evaluations, monitors, now, deploy_lookback)
+            retrain = alerting.retrain_receivers() if alerting else {}
+            enqueued = _enqueue_all(conn, plan, evaluations, monitors, now, deploy_lookback, retrain)
             save_groups(conn, plan.groups)
     except IntegrityError:
         # Another scheduler enqueued the same group message first (both passed the lock, e.g.
@@ -140,7 +143,7 @@ def _done(report: CycleReport, since: float, **changes: object) -> CycleReport:
 
 
 def _enqueue_all(conn: Connection, plan: CyclePlan, evaluations: Mapping[SloKey, SloEvaluation], monitors: Monitors,
-                 now: datetime, deploy_lookback: timedelta) -> int:
+                 now: datetime, deploy_lookback: timedelta, retrain: Mapping[str, RetrainConfig]) -> int:
     extras: dict[str, PageExtras] = {}
     for out in plan.outgoing:
         for alert in out.alerts:
@@ -148,11 +151,16 @@ def _enqueue_all(conn: Connection, plan: CyclePlan, evaluations: Mapping[SloKey,
             evaluation = evaluations.get((model, slo))
             if alert.labels.get("alertname") == SLO_ALERTNAME and evaluation is not None:
                 extras[model] = _page_extras(conn, model, evaluation, extras.get(model), now, deploy_lookback)
+    enqueued = 0
     for out in plan.outgoing:
+        if out.group.receiver in retrain:  # gated: cooldown and daily cap per model (alerts.retrain)
+            enqueued += enqueue_retrain(conn, out, retrain[out.group.receiver], monitors.dashboard_url, now)
+            continue
         content, link = render_notification(out.alerts, out.group.labels, evaluations, extras, monitors.dashboard_url, now)
         notification = Notification(out.group.receiver, out.group.key, out.group.labels, out.alerts, content, now, link)
         enqueue(conn, notification, out.sequence, now)
-    return len(plan.outgoing)
+        enqueued += 1
+    return enqueued
 
 
 def _page_extras(conn: Connection, model: str, evaluation: SloEvaluation, known: PageExtras | None, now: datetime,

@@ -20,6 +20,7 @@ from store import dashboard_reads as traffic
 from store import dashboard_reads_alerts as alerting
 from store import dashboard_reads_analysis as analysis
 from store import dashboard_reads_samples as samples
+from store import retrain_reads as retrain
 
 TTL_S = 30  # seconds: fresh enough for on-call, and a scheduler cycle is minutes apart
 
@@ -79,6 +80,11 @@ def delivery_log(url: str, start: datetime, end: datetime, model: str | None) ->
 @st.cache_data(ttl=TTL_S, show_spinner=False)
 def delivery_attempts(url: str, ids: tuple[int, ...]) -> list[alerting.Attempt]:
     return alerting.delivery_attempts(engine_for(url), ids)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def retrain_triggers(url: str, model: str, start: datetime, end: datetime) -> list[retrain.TriggerRow]:
+    return retrain.read_triggers(engine_for(url), model, start, end)
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)

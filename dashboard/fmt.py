@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
-__all__ = ["budget_end", "burn", "count", "duration", "ms", "pct", "state", "value", "when"]
+__all__ = ["budget_end", "burn", "count", "duration", "ms", "pct", "state", "trigger_alert", "value", "when"]
 
 MISSING = "—"
 
@@ -83,3 +85,9 @@ STATES = {"insufficient_labels": "few labels", "no_data": "no data", "low_traffi
 def state(value: str) -> str:
     """An SLO or rule state in a few words: 'insufficient_labels' -> 'few labels'."""
     return STATES.get(value, value.replace("_", " "))
+
+
+def trigger_alert(entry: Mapping[str, Any]) -> str:
+    """One alert of a retrain trigger (store.retrain_reads details): 'FeatureDrift amount (psi 0.31)'."""
+    text = f"{entry.get('alertname')} {entry.get('feature') or entry.get('slo') or ''}".strip()
+    return text + (f" ({entry.get('metric')} {entry['value']:.3g})" if entry.get("value") is not None else "")

@@ -14,6 +14,7 @@ from alerts.receivers.alertmanager import AlertmanagerConfig, AlertmanagerReceiv
 from alerts.receivers.base import MissingSecret, Receiver, ReceiverConfig
 from alerts.receivers.email import EmailConfig, EmailReceiver
 from alerts.receivers.pagerduty import PagerDutyConfig, PagerDutyReceiver
+from alerts.receivers.retrain import RetrainConfig, RetrainReceiver
 from alerts.receivers.slack import SlackConfig, SlackReceiver
 from alerts.receivers.webhook import WebhookConfig, WebhookReceiver
 
@@ -28,6 +29,8 @@ __all__ = [
     "PagerDutyReceiver",
     "Receiver",
     "ReceiverConfig",
+    "RetrainConfig",
+    "RetrainReceiver",
     "SlackConfig",
     "SlackReceiver",
     "WebhookConfig",
@@ -36,7 +39,8 @@ __all__ = [
 ]
 
 RECEIVERS: dict[str, type[Receiver]] = {
-    cls.kind: cls for cls in (PagerDutyReceiver, SlackReceiver, WebhookReceiver, AlertmanagerReceiver, EmailReceiver)
+    cls.kind: cls for cls in (PagerDutyReceiver, SlackReceiver, WebhookReceiver, AlertmanagerReceiver, EmailReceiver,
+                              RetrainReceiver)
 }
 
 

@@ -90,8 +90,12 @@ class WebhookReceiver(Receiver):
     config: WebhookConfig
     clock: Callable[[], float] = staticmethod(time.time)  # type: ignore[assignment]
 
+    def payload(self, notification: Notification) -> dict:
+        """The JSON body (a subclass, e.g. the retrain receiver, sends its own shape)."""
+        return webhook_payload(notification)
+
     def send(self, notification: Notification) -> DeliveryResult:
-        body = json.dumps(webhook_payload(notification), separators=(",", ":")).encode()
+        body = json.dumps(self.payload(notification), separators=(",", ":")).encode()
         headers: dict[str, str] = {}
         secret = ""
         if self.config.secret_env:

@@ -1,5 +1,5 @@
 """Alerts: when each alert was active, its state now, every notification's delivery per
-receiver with its attempts, and silences."""
+receiver with its attempts, retrain triggers sent and held back, and silences."""
 
 from datetime import datetime, timezone
 
@@ -71,6 +71,25 @@ else:
                     "notification": a.notification, "attempt": a.attempt, "at": fmt.when(a.at), "ok": a.ok,
                     "response": a.status, "error": a.error or "", "ms": round(a.duration_ms, 1)} for a in attempts]),
                     hide_index=True, width="stretch")
+
+st.subheader("Retrain triggers")
+triggers = data.retrain_triggers(url, model.name, sel.start, sel.end)
+if not triggers:
+    st.info(f"No retrain trigger for {model.name} in this range. A route to a `type: retrain` receiver calls a "
+            "retrain webhook for sustained alerts, at most once per cooldown and `max_per_day` in 24 h "
+            "(docs/retrain.md).")
+else:
+    n_sent = sum(t.status == "sent" for t in triggers)
+    st.caption(f"{n_sent} retrain webhook(s) called, {len(triggers) - n_sent} held back (cooldown or daily cap; "
+               "one row per alert group and window)")
+    st.dataframe(pd.DataFrame([{
+        "time": fmt.when(t.time), "status": t.status, "receiver": t.receiver,
+        "alerts": "; ".join(fmt.trigger_alert(a) for a in t.details.get("alerts", [])),
+        "version": t.details.get("version") or "", "24 h count": t.details.get("sent_in_last_24h"),
+        "next allowed": fmt.when(datetime.fromisoformat(t.details["next_allowed_at"]))
+        if t.details.get("next_allowed_at") else "",
+        "delivery": t.delivery or "", "id": t.id,
+    } for t in triggers]), hide_index=True, width="stretch")
 
 st.subheader("Silences")
 render_silences(url, model.name)
