@@ -8,41 +8,36 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from modelwatch.redact import hash_value
 from store.audit import read_audit, subject_digest
-from store.bootstrap import create_schema
-from store.engine import create_engine
 from store.records import LabelRow, PredictionRow
 from store.writes import write_labels, write_predictions
-from tests.cli.test_delete_retention_cli import CONFIG, PII_KEY, run
+from tests.cli.test_delete_retention_cli import CONFIG, PII_KEY, db, run  # noqa: F401  (db: fixture)
 
 EMAIL = "erase.me@example.org"
 MODEL = "fraud-detector"
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    url = f"sqlite:///{tmp_path / 'mw.db'}"
-    engine = create_engine(url)
-    create_schema(engine)
+def hashed_db(db: tuple[str, Engine]) -> tuple[str, Engine]:
+    """The CLI tests' store plus a prediction and its label under an e-mail id, stored (as the
+    collector stores it) as the id's keyed hash."""
+    _, engine = db
     now = datetime.now(timezone.utc)
-    stored = hash_value(EMAIL, PII_KEY.encode())  # what the collector stores for an e-mail id
-    write_predictions(engine, [PredictionRow(time=now, model=MODEL, version="v1", prediction_id=pid,
-                                             features={"amount": 1.0}) for pid in (stored, "req-2")])
+    stored = hash_value(EMAIL, PII_KEY.encode())
+    write_predictions(engine, [PredictionRow(time=now, model=MODEL, version="v1", prediction_id=stored,
+                                             features={"amount": 1.0})])
     write_labels(engine, [LabelRow(time=now, model=MODEL, prediction_id=stored, label="1")])
-    yield url, engine
-    engine.dispose()
+    return db
 
 
-def test_delete_by_an_id_stored_hashed(db: tuple[str, Engine]) -> None:
-    url, engine = db
+def test_delete_by_an_id_stored_hashed(hashed_db: tuple[str, Engine]) -> None:
+    url, engine = hashed_db
     result = run(url, "delete", "--model", MODEL, "--prediction-id", EMAIL, "--actor", "dpo")
     assert result.returncode == 0, result.stderr
     assert "deleted 1 predictions, 1 labels, 0 shadow_outputs" in result.stdout
@@ -53,8 +48,8 @@ def test_delete_by_an_id_stored_hashed(db: tuple[str, Engine]) -> None:
     assert EMAIL not in json.dumps(row.details) and hash_value(EMAIL, PII_KEY.encode()) not in json.dumps(row.details)
 
 
-def test_without_the_key_a_note_says_hashed_ids_cannot_be_matched(db: tuple[str, Engine]) -> None:
-    url, _ = db
+def test_without_the_key_a_note_says_hashed_ids_cannot_be_matched(hashed_db: tuple[str, Engine]) -> None:
+    url, _ = hashed_db
     env = {k: v for k, v in os.environ.items() if k != "MODELWATCH_PII_KEY"}
     result = subprocess.run([sys.executable, "-m", "modelwatch.cli", "delete", "--model", MODEL, "--prediction-id",
                              EMAIL, "--dry-run", "--db", url, "--config", str(CONFIG)],
