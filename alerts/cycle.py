@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alerts.analysis_alerts import DEFAULT_SEVERITY, finding_candidates
 from alerts.config import AlertingConfig, parse_alerting
+from alerts.cost_alerts import cost_alert_candidates
 from alerts.cycle_plan import Candidate, CyclePlan, plan_cycle
 from alerts.notification import Notification
 from alerts.ownership import with_ownership
@@ -35,6 +36,7 @@ from alerts.retrain_enqueue import enqueue_retrain
 from alerts.slo_alerts import SLO_ALERTNAME, slo_alert_candidates
 from alerts.slo_counts import SloKey, read_slo_counts
 from alerts.status_rows import history_row, status_row
+from analysis.cost_figures import cost_snapshots
 from analysis.slo.evaluate import SloEvaluation, evaluate_slo
 from config.monitors import Monitors
 from store.alert_reads import latest_findings, recent_deploys, slice_metrics, write_slo_status
@@ -97,6 +99,7 @@ def run_alert_cycle(
     teams = {model.name: model.team for model in monitors.models}
     with engine.connect() as conn:
         findings = latest_findings(conn, list(teams), now - analysis_lookback)
+        costs = cost_snapshots(conn, [m for m in monitors.models if m.cost_alerts], now)  # alerts.cost_alerts
     read_done = time.perf_counter()
 
     evaluations: dict[SloKey, SloEvaluation] = {}
@@ -108,6 +111,7 @@ def run_alert_cycle(
         statuses.append(status_row(model, evaluation, now))
         candidates += [Candidate(c, "slo", spec.for_) for c in slo_alert_candidates(spec, evaluation, model)]
     candidates += [Candidate(c, "analysis") for c in finding_candidates(findings, teams, analysis_severity)]
+    candidates += [Candidate(c, "cost") for c in cost_alert_candidates(monitors.models, costs)]
     states: dict[str, int] = {}
     for row in statuses:
         states[row["state"]] = states.get(row["state"], 0) + 1

@@ -12,13 +12,14 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from collector import (
-    routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_retrain, routes_shadow,
-    routes_silences,
+    routes_cost, routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_retrain,
+    routes_shadow, routes_silences,
 )
 from collector.auth import TokenCache
 from collector.codecs import ModelCodec, build_codec
 from collector.errors import DATABASE_DOWN, ContainUnexpectedErrors, install_error_handlers
 from collector.metrics import RequestTimer, create_metrics
+from collector.metrics_cost import CostMetricsCollector
 from collector.metrics_slo import SloMetricsCollector
 from collector.openapi import install_openapi
 from collector.state import CollectorState
@@ -49,6 +50,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
     pii_key = settings.pii_key.get_secret_value().encode("utf-8") if settings.pii_key else None
     metrics = create_metrics()
     metrics.registry.register(SloMetricsCollector(engine))
+    metrics.registry.register(CostMetricsCollector(engine, monitors.models))
     state = CollectorState(
         settings=settings, engine=engine, monitors=monitors, codecs=_codecs(monitors, pii_key),
         metrics=metrics, tokens=TokenCache(TOKEN_CACHE_TTL_SECONDS), owns_engine=owns_engine,
@@ -71,7 +73,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
     app.state.metrics = metrics
     install_error_handlers(app, settings.retry_after_seconds)
     for module in (routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_silences,
-                   routes_shadow, routes_retrain):
+                   routes_shadow, routes_retrain, routes_cost):
         app.include_router(module.router)
     install_openapi(app)
     # The timer is added last, so it is outermost and also times the 500s answered inside.

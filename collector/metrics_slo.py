@@ -10,51 +10,30 @@ writes Prometheus rules over these names (alerts.prom_rules).
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
 from alerts.prom_names import METRIC_NAMES
-from collector.errors import DATABASE_DOWN
+from collector.metrics_cached import CachedCollector
 from store.alert_reads import latest_drift_scores, latest_slo_status
 
 __all__ = ["METRIC_NAMES", "SloMetricsCollector"]
 
-logger = logging.getLogger("modelwatch.collector")
-
 DRIFT_LOOKBACK = timedelta(days=2)
 
 
-class SloMetricsCollector(Collector):
+class SloMetricsCollector(CachedCollector):
     """Register on a CollectorRegistry; ``clock`` is monotonic seconds (tests pass their own)."""
 
+    what = "SLO metrics"
+
     def __init__(self, engine: Engine, ttl: float = 15.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(ttl, clock)
         self.engine = engine
-        self.ttl = ttl
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._families: list[GaugeMetricFamily] = []
-        self._read_at: float | None = None
-
-    def describe(self) -> list[GaugeMetricFamily]:
-        # Describing must not touch the database (registering happens in the app factory).
-        return []
-
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        with self._lock:
-            if self._read_at is None or self.clock() - self._read_at >= self.ttl:
-                try:
-                    self._families = self._read()
-                    self._read_at = self.clock()
-                except DATABASE_DOWN as exc:
-                    logger.info("SLO metrics not refreshed: database unavailable (%s)", type(exc).__name__)
-            yield from self._families
 
     def _read(self) -> list[GaugeMetricFamily]:
         with self.engine.connect() as conn:

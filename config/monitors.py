@@ -145,6 +145,9 @@ class Model(_Frozen):
             raise ValueError(f"more than one cost model for version(s): {', '.join(duplicate_costs)}")
         if self.cost_alerts is not None and not self.costs:
             raise ValueError("cost_alerts needs costs: there is nothing to price the requests with")
+        currencies = sorted({c.currency for c in self.costs})
+        if len(currencies) > 1:  # a model's spend and cost per 1,000 predictions are one sum
+            raise ValueError(f"cost models of one model must share a currency, got {', '.join(currencies)}")
         unknown_pii = sorted(set(self.pii.fields) - set(names) - set(self.slices))
         if unknown_pii:
             raise ValueError(f"pii.fields names unknown fields: {', '.join(unknown_pii)}")

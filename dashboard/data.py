@@ -137,3 +137,14 @@ def shadow_report(url: str, spec_json: str, model: str, start: datetime, end: da
     from shadow.report import shadow_report as report
 
     return report(engine_for(url), _model_spec, start, end).to_dict()
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def cost_report(url: str, model: str, costs_json: str, start: datetime, end: datetime, now: datetime,
+                _model_spec: Any) -> Any:
+    """analysis.cost_figures.CostReport of ``_model_spec`` over the range; ``costs_json`` (its
+    cost models as JSON) stands for it in the cache key."""
+    from analysis.cost_figures import cost_report as report
+
+    with engine_for(url).connect() as conn:
+        return report(conn, _model_spec, start, end, now)

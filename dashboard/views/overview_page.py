@@ -6,6 +6,7 @@ import streamlit as st
 from config.ownership import ownership_of
 from dashboard import data, fmt
 from dashboard.context import page_context
+from dashboard.cost_panel import cost_panel
 from dashboard.widgets import ownership_caption, range_caption
 
 ctx = page_context()
@@ -62,6 +63,8 @@ if mine.requests == 0:
 if mine.accuracy is None and model.task.value != "regression":
     st.info("No accuracy yet for this range — the scheduler estimates it from scores each window, and "
             "realizes it as labels arrive via POST /v1/labels.")
+
+cost_panel(ctx.database_url, model, sel)  # nothing when the model declares no costs
 
 st.markdown("**Error budget remaining per SLO** (over each SLO's own window)")
 statuses = data.slo_statuses(ctx.database_url, model.name)
