@@ -6,8 +6,8 @@ fetches one sum per ring with few queries:
 - counter kinds (availability, latency): the minute-exact rings for every model in one
   GROUP BY model, ring query per distinct set of rings; the whole-hour rings from the hourly
   rollup's running sums (refreshed first, in its own short transaction);
-- sample kinds (quality, label freshness, drift-free): one GROUP BY ring query per SLO straight
-  from predictions / labels / analysis_results;
+- sample kinds (quality, label freshness, drift-free, feature freshness): one GROUP BY ring
+  query per SLO straight from predictions / labels / analysis_results;
 - timeslice budgeting: every minute of the window (a slice's verdict needs its minutes).
 """
 

@@ -45,7 +45,7 @@ def sdk_items(batch: int, index: int) -> list[tuple[Any, ...]]:
     """What Client.log_prediction buffers for a batch of bench rows."""
     pool = feature_pool(index)
     now = time.time()
-    return [(f"p{index}-{i}", now, dict(pool[i % len(pool)]), "1", 0.73, None, 2.5, None, None)
+    return [(f"p{index}-{i}", now, dict(pool[i % len(pool)]), "1", 0.73, None, 2.5, None, None, None)
             for i in range(batch)]
 
 

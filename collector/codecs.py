@@ -65,6 +65,15 @@ def _features_type(model: Model, tag: str) -> type:
                              rename=rename, gc=False)
 
 
+def _feature_times_type(model: Model, tag: str) -> type:
+    """``feature_time`` as a mapping: any of the model's features -> its time (an unknown name
+    fails the decode with the field named, as in ``features``)."""
+    fields = [(f"f{i}", Timestamp | None, None) for i in range(len(model.features))]
+    rename = {f"f{i}": f.name for i, f in enumerate(model.features)}
+    return msgspec.defstruct(f"FeatureTimes_{tag}", fields, kw_only=True, forbid_unknown_fields=True,
+                             rename=rename, gc=False)
+
+
 def _prediction_type(model: Model, features: type, tag: str) -> type:
     output = float if model.task is Task.regression else ClassLabel
     return msgspec.defstruct(f"PredictionRecord_{tag}", [
@@ -79,6 +88,8 @@ def _prediction_type(model: Model, features: type, tag: str) -> type:
         ("error", str | None, None),
         ("slices", dict[str, SliceValue | None] | None, None),
         ("weight", Weight, 1.0),
+        # one time for every feature, or per feature (collector.freshness)
+        ("feature_time", Timestamp | _feature_times_type(model, tag) | None, None),
     ], kw_only=True, forbid_unknown_fields=True, gc=False)
 
 

@@ -135,6 +135,8 @@ def rejection_reason(problem: Problem) -> str:
         return "invalid_json"
     if problem.field in ("timestamp", "minute", "version"):
         return problem.field
+    if problem.field.partition(".")[0] == "feature_time":  # collector.freshness
+        return "feature_time"
     return "invalid"
 
 

@@ -1,4 +1,5 @@
-"""GET /v1/models/{name}/drift, /quality, /performance: stored analysis results (read scope).
+"""GET /v1/models/{name}/drift, /quality, /performance, /freshness: stored analysis results
+(read scope).
 
 Query: ``from`` / ``to`` (windows starting in [from, to); default the last 24 h), ``slice``
 (``key=value`` one slice value, ``key`` every value of a key, ``*`` every slice; default the
@@ -78,3 +79,4 @@ def _route(kind: str, summary: str) -> None:
 _route("drift", "Drift results per window, feature and statistic (with decisions and worst slices)")
 _route("quality", "Data-quality findings per window and feature")
 _route("performance", "Performance from delayed labels, label coverage and lag, expected accuracy, worst slices")
+_route("freshness", "Feature freshness: lag percentiles (p50, p90, p99, max) of the stalest feature and per feature")

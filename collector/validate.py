@@ -18,6 +18,7 @@ from typing import Any
 from collector.codecs import ModelCodec
 from collector.decode import Decoded
 from collector.errors import Problem
+from collector.freshness import Freshness, feature_freshness, freshness_columns
 from collector.rows import DICTS, RowAccess
 from collector.wire import CounterEnvelope
 from store.records import CounterRow, LabelRow, PredictionColumns
@@ -87,16 +88,18 @@ def normalise_slices(slices: list[dict[str, Any]]) -> None:
                 tags[key] = label_text(value)
 
 
-def _admitted(decoded: Decoded, batch_version: str | None,
-              bounds: TimeBounds) -> tuple[list[Any], list[datetime], list[str]]:
-    """The records whose timestamp and version are acceptable, with their times and versions;
-    the others are added to ``decoded.problems``."""
+def _admitted(decoded: Decoded, batch_version: str | None, bounds: TimeBounds, feature_names: tuple[str, ...]
+              ) -> tuple[list[Any], list[datetime], list[str], list[tuple[int, Freshness]]]:
+    """The records whose timestamp, version and feature times are acceptable, with their
+    times, versions and (position, lags) of those that sent feature times; the others are
+    added to ``decoded.problems``."""
     problems = decoded.problems
     default_time, earliest_s, latest_s = bounds.default, bounds.earliest_s, bounds.latest_s
     fromtimestamp = datetime.fromtimestamp
     kept: list[Any] = []
     times: list[datetime] = []
     versions: list[str] = []
+    fresh: list[tuple[int, Freshness]] = []
     for k, r in enumerate(decoded.records):
         ts = r.timestamp
         if ts.__class__ is float and earliest_s <= ts <= latest_s:  # the SDK's common case, inline
@@ -113,10 +116,17 @@ def _admitted(decoded: Decoded, batch_version: str | None,
         if version is None:
             problems.append(_version_problem(decoded.row(k)))
             continue
+        if r.feature_time is not None:  # rare: one attribute test is all the others pay
+            lags = feature_freshness(r.feature_time, t.timestamp(), feature_names)
+            if lags.__class__ is tuple:
+                problems.append(Problem(decoded.row(k), *lags))  # type: ignore[misc]
+                continue
+            if lags is not None:
+                fresh.append((len(kept), lags))  # type: ignore[arg-type]
         kept.append(r)
         times.append(t)
         versions.append(version)
-    return kept, times, versions
+    return kept, times, versions, fresh
 
 
 def _outputs(records: list[Any], classifier: bool) -> tuple[list[str | None], list[float | None]]:
@@ -142,7 +152,7 @@ def prediction_columns(codec: ModelCodec, decoded: Decoded, batch_version: str |
     Built column by column: features stay the decoded msgspec Structs (the store encodes them
     with the feature names), so no per-row dict or row object is made.
     """
-    records, times, versions = _admitted(decoded, batch_version, bounds)
+    records, times, versions, fresh = _admitted(decoded, batch_version, bounds, codec.feature_names)
     n = len(records)
     redactor = codec.redactor
     features = _column(records, "features")
@@ -163,7 +173,7 @@ def prediction_columns(codec: ModelCodec, decoded: Decoded, batch_version: str |
         prediction_id=_column(records, "prediction_id"), features=features, prediction=predictions,
         prediction_value=values, score=_column(records, "score"),
         probabilities=_column(records, "probabilities"), latency_ms=_column(records, "latency_ms"),
-        error=errors, slices=slices, weight=_column(records, "weight"),
+        error=errors, slices=slices, weight=_column(records, "weight"), **freshness_columns(fresh, n),
     )
     return batch, set(versions)
 

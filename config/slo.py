@@ -39,7 +39,12 @@ class SloKind(str, Enum):
     latency = "latency"  # good = successful requests with latency <= threshold_ms (histogram)
     quality = "quality"  # good = labelled predictions that were correct / within tolerance
     label_freshness = "label_freshness"  # good = labels that arrived within max_lag
+    feature_freshness = "feature_freshness"  # good = sampled predictions whose features were at most max_lag old
     drift_free = "drift_free"  # good = analysis windows without detected drift
+
+
+# The kinds whose good events are judged against ``max_lag``.
+_LAG_KINDS = frozenset({SloKind.label_freshness, SloKind.feature_freshness})
 
 
 class Budgeting(str, Enum):
@@ -127,7 +132,7 @@ class SloSpec(_Frozen):
     # quality: None compares predictions and labels exactly (classification)
     tolerance: float | None = Field(default=None, ge=0.0)
     min_label_coverage: float = Field(default=0.5, gt=0.0, le=1.0)
-    # label_freshness
+    # label_freshness / feature_freshness
     max_lag: Duration | None = None
 
     @field_validator("labels")
@@ -153,10 +158,10 @@ class SloSpec(_Frozen):
             raise ValueError(f"threshold_ms is only for latency SLOs, not {kind.value}")
         if self.tolerance is not None and kind is not SloKind.quality:
             raise ValueError(f"tolerance is only for quality SLOs, not {kind.value}")
-        if kind is SloKind.label_freshness and self.max_lag is None:
-            raise ValueError("a label_freshness SLO needs max_lag")
-        if self.max_lag is not None and kind is not SloKind.label_freshness:
-            raise ValueError(f"max_lag is only for label_freshness SLOs, not {kind.value}")
+        if kind in _LAG_KINDS and self.max_lag is None:
+            raise ValueError(f"a {kind.value} SLO needs max_lag")
+        if self.max_lag is not None and kind not in _LAG_KINDS:
+            raise ValueError(f"max_lag is only for label_freshness and feature_freshness SLOs, not {kind.value}")
         if self.timeslice % timedelta(minutes=1) or self.timeslice <= timedelta(0):
             raise ValueError(f"timeslice {self.timeslice} must be a positive whole number of minutes")
         if self.evaluation_delay % timedelta(minutes=1):

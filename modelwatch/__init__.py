@@ -78,11 +78,13 @@ def log_prediction(
     slices: Mapping[str, Any] | None = None,
     timestamp: Any = None,
     probabilities: Mapping[str, float] | None = None,
+    feature_timestamp: Any = None,
 ) -> None:
     """Log a prediction with the default client (see Client.log_prediction); no-op before init."""
     client = _default
     if client is not None:
-        client.log_prediction(prediction_id, features, prediction, score, latency_ms, error, slices, timestamp, probabilities)
+        client.log_prediction(prediction_id, features, prediction, score, latency_ms, error, slices, timestamp,
+                              probabilities, feature_timestamp)
 
 
 def log_label(prediction_id: str, label: Any, timestamp: Any = None) -> None:

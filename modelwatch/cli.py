@@ -292,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelwatch.cli_store import add_store_commands
 
     add_store_commands(sub, _add_db_flags)
+    from modelwatch.cli_deploys import add_deploy_commands
+
+    add_deploy_commands(sub, _add_db_flags)
     return parser
 
 

@@ -65,7 +65,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         print(f"FAILED: unknown model {args.model!r}; declared: {', '.join(m.name for m in monitors.models)}",
               file=sys.stderr)
         return 2
-    kinds = tuple(args.kind) if args.kind else ("drift", "quality", "performance")
+    kinds = tuple(args.kind) if args.kind else ("drift", "quality", "performance", "freshness")
     analysis = model_analysis(model)
     context = RunContext(engine, scheduler_owner())
     total = len(backfill_windows(start, end, utc_now(), analysis))
@@ -191,7 +191,7 @@ def add_analysis_commands(sub: Any, add_db_flags: Callable[[argparse.ArgumentPar
     analyze.add_argument("--model", required=True, help="the model, as declared in monitors.yaml")
     analyze.add_argument("--from", dest="start", required=True, metavar="T1", help="RFC 3339, date or epoch seconds")
     analyze.add_argument("--to", dest="end", required=True, metavar="T2", help="windows starting before T2")
-    analyze.add_argument("--kind", action="append", choices=["drift", "quality", "performance"],
+    analyze.add_argument("--kind", action="append", choices=["drift", "quality", "performance", "freshness"],
                          help="only this kind (repeat for several; default all)")
     analyze.add_argument("--quiet", action="store_true", help="no progress bar")
     add_db_flags(analyze)

@@ -157,11 +157,17 @@ class Client:
         slices: Mapping[str, Any] | None = None,
         timestamp: Any = None,
         probabilities: Mapping[str, float] | None = None,
+        feature_timestamp: Any = None,
     ) -> None:
         """Count the call and, if its id is sampled, buffer it for shipping. Returns None.
 
         ``error`` (text or exception) marks a failed call; ``timestamp`` defaults to now (epoch
-        seconds, datetime or RFC 3339). Never blocks, never raises (outside debug mode).
+        seconds, datetime or RFC 3339). ``feature_timestamp``: when the features were computed,
+        one time for all of them or a mapping feature name -> time (same forms as ``timestamp``);
+        the collector stores the lag behind the prediction time (docs/freshness.md). It is
+        converted on the background thread: a value that is not a time is left out there and
+        counted as drop reason ``invalid_feature_time``. Never blocks, never raises (outside
+        debug mode).
         """
         try:
             if self._closed:
@@ -194,6 +200,7 @@ class Client:
                     latency_ms,
                     error,
                     slices,
+                    feature_timestamp,
                 )
             )
             if not self._started:

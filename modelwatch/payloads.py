@@ -27,6 +27,7 @@ __all__ = [
     "encode_records",
     "epoch_seconds",
     "error_text",
+    "feature_time",
     "label_record",
     "prediction_record",
     "wire_id",
@@ -36,17 +37,20 @@ MAX_ID_LENGTH = 256
 MAX_ERROR_LENGTH = 2000  # the collector keeps no more; cut after redaction, never before
 
 # What log_prediction buffers: a plain tuple is the cheapest thing to build on the serving path.
-# (prediction_id, epoch seconds, features, prediction, score, probabilities, latency_ms, error, slices)
-PredictionItem = tuple[str, Any, Any, Any, Any, Any, Any, Any, Any]
+# (prediction_id, epoch seconds, features, prediction, score, probabilities, latency_ms, error, slices,
+#  feature timestamp as given: converted on the background thread, see feature_time)
+PredictionItem = tuple[str, Any, Any, Any, Any, Any, Any, Any, Any, Any]
 # (prediction_id, label, epoch seconds)
 LabelItem = tuple[str, Any, Any]
 
 
 @dataclass
 class EncodeStats:
-    """What cleaning found: infinities mapped to null (reported as drop reason ``non_finite``)."""
+    """What cleaning found: infinities mapped to null (reported as drop reason ``non_finite``),
+    and feature timestamps left out because they were not times (``invalid_feature_time``)."""
 
     non_finite: int = 0
+    invalid_feature_time: int = 0
 
 
 def epoch_seconds(timestamp: Any) -> float:
@@ -67,6 +71,36 @@ def epoch_seconds(timestamp: Any) -> float:
             timestamp = timestamp.replace(tzinfo=dt.timezone.utc)
         return float(timestamp.timestamp())
     raise TypeError(f"timestamp must be epoch seconds, a datetime or an RFC 3339 string, not {type(timestamp).__name__}")
+
+
+def feature_time(value: Any) -> float | dict[str, float]:
+    """Return the wire form of a feature timestamp (docs/freshness.md): epoch seconds for one
+    timestamp, or feature name -> epoch seconds for a mapping (``None`` values left out).
+
+    Raises TypeError / ValueError (as ``epoch_seconds``) for a value that is not a time.
+    """
+    if isinstance(value, Mapping):
+        return {str(name): epoch_seconds(t) for name, t in value.items() if t is not None}
+    return epoch_seconds(value)
+
+
+def _clean_feature_time(value: Any, stats: EncodeStats) -> float | dict[str, float] | None:
+    """``feature_time`` without the values that are not times, each counted in ``stats``."""
+    if not isinstance(value, Mapping):
+        try:
+            return epoch_seconds(value)
+        except (TypeError, ValueError):
+            stats.invalid_feature_time += 1
+            return None
+    out: dict[str, float] = {}
+    for name, t in value.items():
+        if t is None:
+            continue
+        try:
+            out[str(name)] = epoch_seconds(t)
+        except (TypeError, ValueError):
+            stats.invalid_feature_time += 1
+    return out or None
 
 
 def error_text(error: Any) -> str:
@@ -125,10 +159,11 @@ def prediction_record(
     With ``stats`` every value is first made JSON-safe by ``clean_json`` (counting infinities);
     without, values are taken as they are: the fast path, for batches that ``encode_json``
     accepts as they are (it refuses NaN, infinities and unknown types, and then the batch is
-    rebuilt with ``stats``). Raises ValueError when the prediction id is empty or longer than 256
-    characters, or when features is not a mapping.
+    rebuilt with ``stats``; there a feature timestamp that is not a time is left out and counted).
+    Raises ValueError when the prediction id is empty or longer than 256 characters, or when
+    features is not a mapping.
     """
-    prediction_id, timestamp, features, prediction, score, probabilities, latency_ms, error, slices = item
+    prediction_id, timestamp, features, prediction, score, probabilities, latency_ms, error, slices, fresh = item
     prediction_id = wire_id(prediction_id, policy)
     if features is None:
         features = {}
@@ -160,6 +195,11 @@ def prediction_record(
         record["slices"] = redact_record(cleaned, policy) if policy is not None else cleaned
     if weight is not None and weight != 1.0:
         record["weight"] = weight
+    if fresh is not None:
+        # As it is: a bad value raises, and encode_items rebuilds the record with stats.
+        fresh = feature_time(fresh) if stats is None else _clean_feature_time(fresh, stats)
+        if fresh is not None and fresh != {}:
+            record["feature_time"] = fresh
     return record
 
 

@@ -268,6 +268,8 @@ class BackgroundWorker:
         pieces, count = encode_items(batch, build, stats, self._invalid_record)
         if stats.non_finite:
             self.counters.drop("non_finite", stats.non_finite)
+        if stats.invalid_feature_time:  # the record ships without it
+            self.counters.drop("invalid_feature_time", stats.invalid_feature_time)
         if not count:
             return
         body = encode_batch({**envelope, "batch_id": os.urandom(16).hex()}, pieces)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from store import schema
 from store import schema_alerts as t
+from store.deploy_reads import deploy_marks
 from store.upsert import upsert
 
 __all__ = [
@@ -54,6 +55,8 @@ class DeployRow:
     version: str
     deployed_at: datetime
     note: str | None
+    source: str | None = None  # api | cli | sdk; None for a version known only from model_versions
+    artifact_sha256: str | None = None
 
 
 def _latest_window_rows(models: Sequence[str], kinds: Sequence[str], since: datetime) -> sa.Select:
@@ -88,11 +91,10 @@ def slice_metrics(conn: Connection, model: str, metric: str, since: datetime) ->
 
 
 def recent_deploys(conn: Connection, model: str, since: datetime, limit: int = 3) -> list[DeployRow]:
-    """Versions deployed (or first seen) since ``since``, newest first."""
-    mv = schema.model_versions
-    when = sa.func.coalesce(mv.c.deployed_at, mv.c.first_seen)
-    query = sa.select(mv.c.version, when.label("at"), mv.c.note).where(mv.c.model == model, when >= since).order_by(when.desc()).limit(limit)
-    return [DeployRow(row.version, row.at, row.note) for row in conn.execute(query)]
+    """Deploys since ``since``, newest first: the ``deploys`` rows, and versions without any
+    (stored before deploys were recorded) at their model_versions time."""
+    return [DeployRow(m.version, m.at, m.note, m.source, m.artifact_sha256)
+            for m in deploy_marks(conn, model, since, limit=limit)]
 
 
 def write_slo_status(conn: Connection, rows: Sequence[dict], history: Sequence[dict]) -> None:

@@ -67,6 +67,10 @@ class WindowData:
     label_value: np.ndarray  # float64
     label_time: np.ndarray  # float64 epoch seconds, NaN when unlabeled
     raw_features: dict[str, np.ndarray] = field(default_factory=dict)
+    # Feature freshness (collector.freshness): the stalest feature's lag in seconds, NaN where no
+    # feature time was sent; per feature (only features some row sent a time for), NaN elsewhere.
+    feature_lag_s: np.ndarray | None = None
+    feature_lags: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -161,6 +165,23 @@ def _latest_label(dialect: str) -> tuple[Any, list[ColumnElement[Any]]]:
     return latest, [latest.c.label, latest.c.label_value, latest.c.label_time]
 
 
+def lag_columns(texts: Sequence[str | None], n: int) -> dict[str, np.ndarray]:
+    """Per-feature lag documents (JSON text, None for SQL NULL) as one float64 column per
+    feature named in any of them, NaN where a row has no lag for it. Rows without a document
+    (most, usually) cost one comparison."""
+    present = [(i, text) for i, text in enumerate(texts) if text is not None]
+    out: dict[str, np.ndarray] = {}
+    if not present:
+        return out
+    for (i, _), lags in zip(present, decode_documents([text for _, text in present])):
+        for name, lag in lags.items():
+            column = out.get(name)
+            if column is None:
+                column = out[name] = np.full(n, np.nan)
+            column[i] = np.nan if lag is None else lag
+    return out
+
+
 def _in_stable_order(by_column: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """Columns ordered by (time, prediction_id): the database gave time order; ties (same
     microsecond) are put in id order so a rerun sees the rows in the same order."""
@@ -196,6 +217,7 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         latest, label_columns = _latest_label(dialect)
         columns += label_columns
         source = p.outerjoin(latest, sa.true())
+    columns += [p.c.feature_lag_s, sa.cast(p.c.feature_lags, sa.Text)]  # always the last two
     query = (sa.select(*columns).select_from(source)
              .where(p.c.model == model.name, p.c.time >= start, p.c.time < end)
              # the (model, time) index's order: no sort of the wide rows (it spilled to disk)
@@ -204,7 +226,7 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         rows = _fetch_all(conn, query)
         labels = [] if lateral or not rows else label_rows(conn, model.name, [r[1] for r in rows])
     n = len(rows)
-    width = 9 + len(model.slices) + (3 if lateral else 0)
+    width = 9 + len(model.slices) + (3 if lateral else 0) + 2
     by_column = _in_stable_order(list(zip(*rows))) if rows else [()] * width
     prediction_id = object_column(by_column[1])
     if lateral:
@@ -228,4 +250,5 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         prediction=object_column(by_column[5]), prediction_value=floats(by_column[6], n), score=floats(by_column[7], n),
         probabilities=probability_matrix(model, decode_documents(by_column[8])) if model.task is Task.multiclass else None,
         label=joined.label, label_value=joined.label_value, label_time=joined.label_time, raw_features=raw,
+        feature_lag_s=floats(by_column[width - 2], n), feature_lags=lag_columns(by_column[width - 1], n),
     )

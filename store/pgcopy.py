@@ -153,6 +153,10 @@ PREDICTION_TYPES = (
     "timestamptz", "text", "text", "text", "bytea", "text", "float8",
     "float8", "bytea", "float8", "text", "bytea", "float8", "timestamptz",
 )
+# Appended when a batch carries feature times (PredictionColumns.has_freshness); other
+# batches COPY the columns above alone and leave these NULL, at no cost.
+FRESHNESS_COLUMNS = ("feature_lag_s", "feature_lags")
+FRESHNESS_TYPES = ("float8", "bytea")
 LABEL_COLUMNS = ("time", "model", "prediction_id", "label", "label_value", "received_at")
 LABEL_TYPES = ("timestamptz", "text", "text", "text", "float8", "timestamptz")
 
@@ -175,18 +179,29 @@ def _documents(column: sa.Column[Any], values: list[Any]) -> list[bytes | None]:
     return [None if v is None else encode(v) for v in values]
 
 
+def prediction_copy_columns(batch: PredictionColumns) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The columns ``prediction_records`` fills for ``batch``, and their COPY types."""
+    if batch.has_freshness:
+        return PREDICTION_COLUMNS + FRESHNESS_COLUMNS, PREDICTION_TYPES + FRESHNESS_TYPES
+    return PREDICTION_COLUMNS, PREDICTION_TYPES
+
+
 def prediction_records(batch: PredictionColumns, received_at: datetime) -> list[tuple[Any, ...]]:
-    """Rows as COPY fields, in PREDICTION_COLUMNS order. Raises ValueError for a naive time.
+    """Rows as COPY fields, in ``prediction_copy_columns(batch)`` order (PREDICTION_COLUMNS,
+    plus FRESHNESS_COLUMNS when the batch has feature times). Raises ValueError for a naive time.
 
     Built column by column and zipped (in C): no per-row Python work but the JSON encoding.
     """
-    return list(zip(
+    columns = [
         _aware(batch.time), batch.model, batch.version, batch.prediction_id,
         _documents(schema.predictions.c.features, batch.features), batch.prediction,
         batch.prediction_value, batch.score, _documents(schema.predictions.c.probabilities, batch.probabilities),
         batch.latency_ms, batch.error, _documents(schema.predictions.c.slices, batch.slices), batch.weight,
         repeat(received_at, len(batch)),
-    ))
+    ]
+    if batch.has_freshness:
+        columns += [batch.feature_lag_s, _documents(schema.predictions.c.feature_lags, batch.feature_lags)]
+    return list(zip(*columns))
 
 
 def label_records(rows: Sequence[LabelRow], received_at: datetime) -> list[tuple[Any, ...]]:
@@ -205,8 +220,8 @@ def copy_predictions(engine: Engine, batch: PredictionColumns) -> WriteResult:
     received_at = datetime.now(timezone.utc)
     with engine.begin() as conn:
         if supports_copy(conn):
-            inserted = _copy_rows_as_sqlalchemy(conn, schema.predictions.name, PREDICTION_COLUMNS,
-                                                PREDICTION_TYPES, prediction_records(batch, received_at))
+            inserted = _copy_rows_as_sqlalchemy(conn, schema.predictions.name, *prediction_copy_columns(batch),
+                                                prediction_records(batch, received_at))
         else:
             inserted = writes.insert_ignoring_duplicates(
                 conn, schema.predictions, writes.prediction_dicts(batch, received_at))

@@ -24,6 +24,8 @@ class PredictionRow(msgspec.Struct, kw_only=True):
     error: str | None = None
     slices: dict[str, str] | None = None
     weight: float = 1.0
+    feature_lag_s: float | None = None  # feature freshness: the stalest feature's age, seconds
+    feature_lags: dict[str, float] | None = None  # per feature, when per-feature times were sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,8 @@ class PredictionColumns:
 
     ``features`` holds JSON objects: dicts, or msgspec Structs (stored as msgspec encodes them,
     with their field renames; a field set to ``msgspec.UNSET`` is left out).
+    ``feature_lag_s`` / ``feature_lags`` (FRESHNESS_FIELDS) are None for a batch in which no
+    row carries a feature time: then those columns are not written at all (they stay NULL).
     """
 
     time: list[datetime]
@@ -48,14 +52,24 @@ class PredictionColumns:
     error: list[str | None]
     slices: list[dict[str, str | None] | None]
     weight: list[float]
+    feature_lag_s: list[float | None] | None = None
+    feature_lags: list[dict[str, float] | None] | None = None
 
     def __len__(self) -> int:
         return len(self.prediction_id)
 
+    @property
+    def has_freshness(self) -> bool:
+        """Whether the freshness columns are to be written."""
+        return self.feature_lag_s is not None
+
     @classmethod
     def from_rows(cls, rows: Sequence[PredictionRow]) -> PredictionColumns:
         """The same predictions, column by column."""
-        return cls(*([getattr(r, name) for r in rows] for name in PREDICTION_FIELDS))
+        columns = [[getattr(r, name) for r in rows] for name in PREDICTION_FIELDS]
+        if any(r.feature_lag_s is not None for r in rows):
+            columns += [[getattr(r, name) for r in rows] for name in FRESHNESS_FIELDS]
+        return cls(*columns)
 
 
 # Column order of PredictionColumns (and of PredictionRow's fields).
@@ -63,6 +77,8 @@ PREDICTION_FIELDS: tuple[str, ...] = (
     "time", "model", "version", "prediction_id", "features", "prediction", "prediction_value",
     "score", "probabilities", "latency_ms", "error", "slices", "weight",
 )
+# Optional columns after them, present only when some row has a feature time.
+FRESHNESS_FIELDS: tuple[str, ...] = ("feature_lag_s", "feature_lags")
 
 
 class LabelRow(msgspec.Struct, kw_only=True):

@@ -12,6 +12,9 @@ minutes with their total, bad and (quality only) expected counts. Conventions: d
   when ``received_at - prediction time > max_lag``
 - drift_free: each drift analysis window (distinct window_start, window_end) at its end minute;
   bad when any of its rows has status ``drift``
+- feature_freshness: sampled predictions that sent a feature time, by PREDICTION minute,
+  weighted by the sample weight; bad when ``feature_lag_s > max_lag`` (predictions without a
+  feature time are not events)
 """
 
 from __future__ import annotations
@@ -164,7 +167,8 @@ def counter_buckets(
 
 
 def sample_buckets(conn: Connection, model: str, spec: SloSpec, start: datetime, end: datetime, bucketing: Bucketing) -> Buckets:
-    """Quality, label freshness or drift-free counts of one SLO for times in ``[start, end)``."""
+    """Quality, label freshness, drift-free or feature freshness counts of one SLO for times in
+    ``[start, end)``."""
     if start >= end:
         return Buckets.empty(spec.kind is SloKind.quality)
     if spec.kind is SloKind.quality:
@@ -173,6 +177,8 @@ def sample_buckets(conn: Connection, model: str, spec: SloSpec, start: datetime,
         return _label_freshness(conn, model, spec, start, end, bucketing)
     if spec.kind is SloKind.drift_free:
         return _drift_free(conn, model, start, end, bucketing)
+    if spec.kind is SloKind.feature_freshness:
+        return _feature_freshness(conn, model, spec, start, end, bucketing)
     raise ValueError(f"SLO {spec.name!r} of kind {spec.kind.value} is counted from request counters")
 
 
@@ -244,4 +250,19 @@ def _drift_free(conn: Connection, model: str, start: datetime, end: datetime, bu
     )
     bucket = bucketing.expression(windows.c.window_end, conn.dialect.name).label("bucket")
     query = sa.select(bucket, sa.func.count(), sa.func.sum(windows.c.drifted)).group_by(bucket).order_by(bucket)
+    return _arrays([(*r, 0.0) for r in conn.execute(query)], with_expected=False)
+
+
+def _feature_freshness(conn: Connection, model: str, spec: SloSpec, start: datetime, end: datetime,
+                       bucketing: Bucketing) -> Buckets:
+    p = schema.predictions
+    max_lag = spec.max_lag.total_seconds() if spec.max_lag is not None else 0.0
+    bucket = bucketing.expression(p.c.time, conn.dialect.name).label("bucket")
+    query = (
+        sa.select(bucket, sa.func.sum(p.c.weight),
+                  sa.func.sum(sa.case((p.c.feature_lag_s > max_lag, p.c.weight), else_=0.0)))
+        .where(p.c.model == model, p.c.time >= start, p.c.time < end, p.c.feature_lag_s.is_not(None))
+        .group_by(bucket)
+        .order_by(bucket)
+    )
     return _arrays([(*r, 0.0) for r in conn.execute(query)], with_expected=False)

@@ -16,7 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from store import schema
-from store.records import PREDICTION_FIELDS, CounterRow, LabelRow, PredictionColumns, PredictionRow, WriteResult
+from store.records import (
+    FRESHNESS_FIELDS, PREDICTION_FIELDS, CounterRow, LabelRow, PredictionColumns, PredictionRow, WriteResult,
+)
 from store.types import utc_now
 
 
@@ -41,9 +43,10 @@ _insert_ignoring_duplicates = insert_ignoring_duplicates
 def prediction_dicts(batch: PredictionColumns, received_at: datetime) -> list[dict[str, Any]]:
     """INSERT parameters; features that are msgspec Structs become plain dicts for the JSON type."""
     features = [f if f.__class__ is dict else msgspec.to_builtins(f) for f in batch.features]
-    columns = [getattr(batch, name) for name in PREDICTION_FIELDS]
+    names = PREDICTION_FIELDS + FRESHNESS_FIELDS if batch.has_freshness else PREDICTION_FIELDS
+    columns = [getattr(batch, name) for name in names]
     columns[PREDICTION_FIELDS.index("features")] = features
-    return [{**dict(zip(PREDICTION_FIELDS, values)), "received_at": received_at} for values in zip(*columns)]
+    return [{**dict(zip(names, values)), "received_at": received_at} for values in zip(*columns)]
 
 
 def label_dicts(rows: Sequence[LabelRow], received_at: datetime) -> list[dict[str, Any]]:

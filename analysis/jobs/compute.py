@@ -6,9 +6,10 @@ from collections.abc import Collection
 
 from analysis.drift.profile import Profile
 from analysis.jobs.drift_job import drift_rows
+from analysis.jobs.freshness_job import freshness_rows
 from analysis.jobs.performance_job import performance_rows
 from analysis.jobs.quality_job import quality_rows
-from analysis.jobs.results import DRIFT, INSUFFICIENT, PERFORMANCE, QUALITY, WINDOW_METRIC, ResultRow
+from analysis.jobs.results import DRIFT, FRESHNESS, INSUFFICIENT, PERFORMANCE, QUALITY, WINDOW_METRIC, ResultRow
 from analysis.jobs.schedule import ModelAnalysis
 from analysis.jobs.segments import slice_segments
 from config.monitors import Model
@@ -17,7 +18,7 @@ from store.analysis_reads import WindowData
 
 def compute_window(model: Model, analysis: ModelAnalysis, data: WindowData, reference: Profile | None,
                    kinds: Collection[str], expected_rows: float | None = None) -> list[ResultRow]:
-    """Result rows of ``kinds`` (drift, quality, performance) for the window.
+    """Result rows of ``kinds`` (drift, quality, performance, freshness) for the window.
 
     Without a reference, drift is one ``no_reference`` row and quality runs the checks that
     need none (types, ranges, volume); an empty window gets its volume check and one
@@ -41,4 +42,6 @@ def compute_window(model: Model, analysis: ModelAnalysis, data: WindowData, refe
                                  data.weight, segments, policy, expected_rows=expected_rows, profiles=profiles))
     if PERFORMANCE in kinds and data.n:
         rows.extend(performance_rows(model, data, segments, policy))
+    if FRESHNESS in kinds:
+        rows.extend(freshness_rows(data))
     return rows

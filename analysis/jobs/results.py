@@ -8,7 +8,7 @@ Statuses as stored (the column holds 16 characters). Only decisions that should 
 - drift, metric = a statistic's name: ``exceeds`` / ``within`` (that statistic's own decision,
   for display: one feature must not raise one alert per statistic);
 - drift, metric ``drift`` with feature ``""``: the segment, ``any_drift`` / ``no_drift``;
-- quality: ``ok`` / ``violation``; performance: ``ok``; worst slices: ``worst``;
+- quality: ``ok`` / ``violation``; performance and freshness: ``ok``; worst slices: ``worst``;
 - everywhere: ``insufficient`` (not enough data), ``not_evaluated`` (no threshold),
   ``no_reference`` (drift needs a reference dataset).
 """
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-DRIFT, QUALITY, PERFORMANCE = "drift", "quality", "performance"
-KINDS = (DRIFT, QUALITY, PERFORMANCE)
+DRIFT, QUALITY, PERFORMANCE, FRESHNESS = "drift", "quality", "performance", "freshness"
+KINDS = (DRIFT, QUALITY, PERFORMANCE, FRESHNESS)
 INSUFFICIENT = "insufficient"
 ANY_DRIFT = "any_drift"
 WINDOW_METRIC = "drift"  # per feature: its alert decision; with feature "": the whole segment

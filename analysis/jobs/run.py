@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from analysis.jobs.compute import compute_window
 from analysis.jobs.profiles import ProfileCache
 from analysis.jobs.quality_job import expected_volume
-from analysis.jobs.results import ANY_DRIFT, DRIFT, KINDS, PERFORMANCE, WINDOW_METRIC, ResultRow
+from analysis.jobs.results import ANY_DRIFT, DRIFT, KINDS, PERFORMANCE, QUALITY, WINDOW_METRIC, ResultRow
 from analysis.jobs.schedule import ModelAnalysis, Window
 from config.monitors import Model
 from store import claims
@@ -84,7 +84,7 @@ def run_window(ctx: RunContext, model: Model, analysis: ModelAnalysis, window: W
     try:
         checked_at = ctx.clock() - ctx.label_margin
         reference = ctx.profiles.get(ctx.engine, model, analysis.policy.profile, analysis.schedule.reference) \
-            if set(kinds) - {PERFORMANCE} else None
+            if {DRIFT, QUALITY} & set(kinds) else None
         data = read_window(ctx.engine, model, window.start, window.end)
         t1, c1 = time.perf_counter(), time.thread_time()
         expected = expected_volume(history or {}, window.start, analysis.schedule.window)

@@ -41,7 +41,7 @@ def test_foreign_types_become_plain_json() -> None:
 def test_prediction_record_shape_and_redaction() -> None:
     policy = RedactionPolicy(fields={"email": "drop", "tier": "mask"})
     item = ("req-1", 1764072000.25, {"amount": 12.5, "email": "a@b.de", "note": "mail c@d.org"}, "1", 0.91,
-            {"0": 0.09, "1": 0.91}, 3.2, "ValueError: bad card 4111 1111 1111 1111", {"tier": "gold", "channel": 7})
+            {"0": 0.09, "1": 0.91}, 3.2, "ValueError: bad card 4111 1111 1111 1111", {"tier": "gold", "channel": 7}, None)
     stats = EncodeStats()
     record = prediction_record(item, 10.0, policy, stats)
     assert record == {
@@ -59,11 +59,11 @@ def test_prediction_record_shape_and_redaction() -> None:
 
 
 def test_prediction_record_minimal_and_invalid_ids() -> None:
-    record = prediction_record(("x", 1.0, None, 0.5, None, None, None, None, None), 1.0, None, EncodeStats())
+    record = prediction_record(("x", 1.0, None, 0.5, None, None, None, None, None, None), 1.0, None, EncodeStats())
     assert record == {"prediction_id": "x", "timestamp": 1.0, "features": {}, "prediction": 0.5}
     for bad in ("", "x" * 257):
         with pytest.raises(ValueError, match="prediction_id"):
-            prediction_record((bad, 1.0, None, 0, None, None, None, None, None), 1.0, None, EncodeStats())
+            prediction_record((bad, 1.0, None, 0, None, None, None, None, None, None), 1.0, None, EncodeStats())
 
 
 def test_epoch_seconds() -> None:
@@ -93,6 +93,6 @@ def test_plan_export(buffered: int, now: float, forced: bool, expected: int) -> 
 
 def test_error_text_is_redacted_then_cut_to_the_collector_limit() -> None:
     error = "x" * 1995 + " bob@example.com " + "y" * 100
-    item = ("a", 1.0, None, 1, None, None, None, error, None)
+    item = ("a", 1.0, None, 1, None, None, None, error, None, None)
     record = prediction_record(item, 1.0, RedactionPolicy(), EncodeStats())
     assert record["error"] == "x" * 1995 + " [EMA"  # redacted first: no part of the address survives
