@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from collector import (
-    routes_cost, routes_deploys, routes_health, routes_ingest, routes_read, routes_references, routes_results,
-    routes_retrain, routes_shadow, routes_silences,
+    routes_canary, routes_cost, routes_deploys, routes_health, routes_ingest, routes_read, routes_references,
+    routes_results, routes_retrain, routes_shadow, routes_silences,
 )
 from collector.auth import TokenCache
 from collector.codecs import ModelCodec, build_codec
@@ -73,7 +73,7 @@ def create_app(settings: Settings, engine: Engine | None = None, monitors: Monit
     app.state.metrics = metrics
     install_error_handlers(app, settings.retry_after_seconds)
     for module in (routes_health, routes_ingest, routes_read, routes_references, routes_results, routes_silences,
-                   routes_shadow, routes_retrain, routes_cost, routes_deploys):
+                   routes_shadow, routes_retrain, routes_cost, routes_deploys, routes_canary):
         app.include_router(module.router)
     install_openapi(app)
     # The timer is added last, so it is outermost and also times the 500s answered inside.

@@ -15,8 +15,9 @@ Every model here is frozen with ``extra="forbid"``, like config.monitors, so a t
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.durations import Duration
 
@@ -71,3 +72,13 @@ class CanaryPolicy(_Frozen):
     max_error_rate_increase: float = Field(default=0.005, ge=0.0)
     max_latency_p99_increase: float = Field(default=0.2, ge=0.0, description="relative, 0.2 = +20%")
     max_accuracy_drop: float = Field(default=0.01, ge=0.0)
+    max_mae_increase: float = Field(default=0.05, ge=0.0, description="regression, relative: 0.05 = +5% MAE")
+    # With labels, below this many labelled predictions per version the verdict stays "keep
+    # watching" (accuracy is not judged on a handful of labels).
+    min_labels: int = Field(default=200, ge=1)
+
+    @field_validator("stable", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: Any) -> Any:
+        # YAML reads `stable: 2.5` as a float; versions are text everywhere.
+        return value if value is None or isinstance(value, str) else str(value)

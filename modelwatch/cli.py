@@ -286,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     from modelwatch.cli_shadow import add_shadow_commands
 
     add_shadow_commands(sub, _add_db_flags)
+    from modelwatch.cli_canary import add_canary_commands
+
+    add_canary_commands(sub, _add_db_flags)
     from modelwatch.cli_dashboard import add_dashboard_commands
 
     add_dashboard_commands(sub, _add_db_flags)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from analysis.stats.intervals import wilson_interval, z_value
+from analysis.stats.intervals import newcombe_interval, z_value
 
 __all__ = ["McNemar", "PairedAccuracy", "PairedAbsError", "mcnemar", "newcombe_paired", "paired_abs_error",
            "paired_accuracy"]
@@ -59,25 +59,15 @@ def mcnemar(b: int, c: int, exact_below: int = EXACT_BELOW) -> McNemar:
 def newcombe_paired(a: int, b: int, c: int, d: int, confidence: float = 0.95) -> tuple[float, float]:
     """Newcombe (1998) method 10 interval for ``p1 - p2`` from paired counts, where
     p1 = (a + c) / n (candidate right), p2 = (a + b) / n (production right); a both right,
-    d both wrong. With Wilson intervals (l1, u1), (l2, u2) and phi the 2x2 correlation::
-
-        L = delta - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
-        U = delta + sqrt((u1 - p1)^2 - 2 phi (u1 - p1)(p2 - l2) + (p2 - l2)^2)
-
-    phi is 0 when a margin is empty. Returns (NaN, NaN) without pairs."""
+    d both wrong: analysis.stats.intervals.newcombe_interval with phi the 2x2 correlation
+    (0 when a margin is empty). Returns (NaN, NaN) without pairs."""
     n = a + b + c + d
     if n == 0:
         return math.nan, math.nan
-    p1, p2 = (a + c) / n, (a + b) / n
-    w1, w2 = wilson_interval(p1, n, confidence), wilson_interval(p2, n, confidence)
     denominator = math.sqrt(float(a + c) * (b + d) * (a + b) * (c + d))
     phi = (a * d - b * c) / denominator if denominator > 0 else 0.0
-    delta = p1 - p2
-    lower = delta - math.sqrt(max((p1 - w1.lower) ** 2 - 2 * phi * (p1 - w1.lower) * (w2.upper - p2)
-                                  + (w2.upper - p2) ** 2, 0.0))
-    upper = delta + math.sqrt(max((w1.upper - p1) ** 2 - 2 * phi * (w1.upper - p1) * (p2 - w2.lower)
-                                  + (p2 - w2.lower) ** 2, 0.0))
-    return max(-1.0, lower), min(1.0, upper)
+    interval = newcombe_interval((a + c) / n, n, (a + b) / n, n, confidence, phi)
+    return interval.lower, interval.upper
 
 
 @dataclass(frozen=True)

@@ -44,3 +44,20 @@ def histogram_quantile(q: float, bounds_ms: Sequence[float], counts: np.ndarray)
     value = np.where(finite, lower + (top - lower) * fraction, lower)
     value = np.where(total > 0, value, np.nan)
     return value.reshape(()) if np.ndim(counts) == 1 else value
+
+
+def coarsen(bounds_ms: Sequence[float], counts: np.ndarray, onto: Sequence[float]) -> np.ndarray:
+    """The same histogram on the coarser bounds ``onto`` (each a bound of ``bounds_ms``): a
+    coarse bucket sums the fine buckets inside it, exactly. Two histograms on different bounds
+    compare on the bounds they share. Raises ValueError for a bound of ``onto`` not in
+    ``bounds_ms`` or a shape mismatch."""
+    fine = [float(b) for b in bounds_ms]
+    values = np.asarray(counts, dtype=np.float64).reshape(-1)
+    if values.shape[0] != len(fine) + 1:
+        raise ValueError(f"{values.shape[0]} bucket counts for {len(fine)} bounds (+Inf makes {len(fine) + 1})")
+    missing = [b for b in onto if float(b) not in fine]
+    if missing:
+        raise ValueError(f"bounds {missing} are not bucket bounds of the histogram")
+    # coarse bucket of each fine bucket: how many coarse bounds lie below its upper bound
+    coarse = np.searchsorted(np.asarray(sorted(float(b) for b in onto)), np.asarray(fine + [np.inf]), side="left")
+    return np.bincount(coarse, weights=values, minlength=len(onto) + 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["ms", "p_value", "pct", "pp", "signed"]
+__all__ = ["ms", "p_value", "pct", "pp", "relative", "signed"]
 
 
 def pct(x: float) -> str:
@@ -16,10 +16,11 @@ def pp(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{100.0 * x:+.1f} pp"
 
 
-def p_value(p: float) -> str:
+def p_value(p: float, name: str = "p") -> str:
+    """``p = 0.003`` (or ``q = ...`` for a BH-adjusted value with ``name="q"``)."""
     if not math.isfinite(p):
-        return "p n/a"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+        return f"{name} n/a"
+    return f"{name} < 0.001" if p < 0.001 else f"{name} = {p:.3f}"
 
 
 def ms(x: float) -> str:
@@ -28,3 +29,8 @@ def ms(x: float) -> str:
 
 def signed(x: float, digits: int = 3) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:+.{digits}g}"
+
+
+def relative(x: float) -> str:
+    """A relative change, signed: +35% (0.35)."""
+    return "n/a" if not math.isfinite(x) else f"{100.0 * x:+.0f}%"
