@@ -36,6 +36,8 @@ from alerts.retrain_enqueue import enqueue_retrain
 from alerts.slo_alerts import SLO_ALERTNAME, slo_alert_candidates
 from alerts.slo_counts import SloKey, read_slo_counts
 from alerts.status_rows import history_row, status_row
+from alerts.version_alerts import DEFAULT_LOOKBACK as VERSION_LOOKBACK
+from alerts.version_alerts import version_candidates
 from analysis.cost_figures import cost_snapshots
 from analysis.slo.evaluate import SloEvaluation, evaluate_slo
 from config.monitors import Monitors
@@ -87,9 +89,11 @@ def run_alert_cycle(
     analysis_lookback: timedelta = timedelta(days=2),
     analysis_severity: Mapping[str, str] = DEFAULT_SEVERITY,
     deploy_lookback: timedelta = timedelta(days=7),
+    version_lookback: timedelta = VERSION_LOOKBACK,
 ) -> CycleReport:
     """Run one cycle at ``now`` (aware). ``alerting`` defaults to the monitors' routes and
-    receivers; findings older than ``analysis_lookback`` no longer alert."""
+    receivers; findings older than ``analysis_lookback`` no longer alert; a version outside a
+    model's ``expected_versions`` pages while it served requests within ``version_lookback``."""
     if now.tzinfo is None:
         raise ValueError(f"now must be timezone-aware, got {now!r}")
     alerting = alerting if alerting is not None else alerting_config(monitors)
@@ -99,6 +103,7 @@ def run_alert_cycle(
     teams = {model.name: model.team for model in monitors.models}
     with engine.connect() as conn:
         findings = latest_findings(conn, list(teams), now - analysis_lookback)
+        unexpected = version_candidates(conn, monitors.models, now, version_lookback)  # alerts.version_alerts
         costs = cost_snapshots(conn, [m for m in monitors.models if m.cost_alerts], now)  # alerts.cost_alerts
     read_done = time.perf_counter()
 
@@ -111,6 +116,7 @@ def run_alert_cycle(
         statuses.append(status_row(model, evaluation, now))
         candidates += [Candidate(c, "slo", spec.for_) for c in slo_alert_candidates(spec, evaluation, model)]
     candidates += [Candidate(c, "analysis") for c in finding_candidates(findings, teams, analysis_severity)]
+    candidates += [Candidate(c, "version") for c in unexpected]
     candidates += [Candidate(c, "cost") for c in cost_alert_candidates(monitors.models, costs)]
     states: dict[str, int] = {}
     for row in statuses:
@@ -171,7 +177,8 @@ def _page_extras(conn: Connection, model: str, evaluation: SloEvaluation, known:
                  lookback: timedelta) -> PageExtras:
     """Deploys of the model and its per-slice metric for this SLO kind (each read once a cycle)."""
     if known is None:
-        deploys = tuple(Deploy(d.version, d.deployed_at, d.note) for d in recent_deploys(conn, model, now - lookback))
+        deploys = tuple(Deploy(d.version, d.deployed_at, d.note, d.source, d.artifact_sha256)
+                        for d in recent_deploys(conn, model, now - lookback))
         known = PageExtras({}, deploys)
     metric = SLICE_METRICS.get(evaluation.kind)
     if metric is None or metric[0] in known.slices:

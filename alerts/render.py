@@ -42,6 +42,16 @@ class Deploy:
     version: str
     deployed_at: datetime
     description: str | None = None
+    source: str | None = None  # api | cli | sdk (inferred from first traffic)
+    artifact_sha256: str | None = None
+
+
+def _deploy_line(d: Deploy, now: datetime) -> str:
+    """``2.5.0 2h ago via api, artifact 5891b5b522d5 (note)``: enough of the sha to tell builds apart."""
+    how = ", ".join(part for part in (f"via {d.source}" if d.source else "",
+                                      f"artifact {d.artifact_sha256[:12]}" if d.artifact_sha256 else "") if part)
+    return (f"{d.version} {_ago(d.deployed_at, now)}" + (f" {how}" if how else "")
+            + (f" ({d.description})" if d.description else ""))
 
 
 @dataclass(frozen=True)
@@ -95,9 +105,7 @@ def render_page(ctx: PageContext) -> PageContent:
     if ctx.worst_slices:
         details["Worst slices"] = "; ".join(f"{s.slice}: {_burn(s.burn_rate)} ({s.events:,.0f} events)" for s in ctx.worst_slices)
     if ctx.recent_deploys:
-        details["Recent deploys"] = "; ".join(
-            f"{d.version} {_ago(d.deployed_at, ctx.now)}" + (f" ({d.description})" if d.description else "") for d in ctx.recent_deploys
-        )
+        details["Recent deploys"] = "; ".join(_deploy_line(d, ctx.now) for d in ctx.recent_deploys)
     details.update(ownership_details([Ownership(ctx.owner, ctx.team)]))
     summary = f"{where} is spending the {ctx.slo} error budget at {burns or 'an unknown rate'}." if ctx.status is AlertStatus.firing else f"{where}: {ctx.slo} is back within its burn-rate thresholds."
     links = []

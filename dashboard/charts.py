@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import altair as alt
 import pandas as pd
@@ -16,14 +16,26 @@ __all__ = ["alert_timeline", "burndown", "histogram_overlay", "slice_intervals",
 HEIGHT = 220
 
 
-def _deploy_layer(deploys: Sequence[Deploy], start: datetime, end: datetime) -> list[alt.Chart]:
-    """Vertical rules with the version name at each deploy inside the range."""
+def _deploy_frame(deploys: Sequence[Deploy], start: datetime, end: datetime) -> pd.DataFrame:
+    """One row per deploy inside ``[start, end)``: time, label, how it was recorded, artifact, note."""
     shown = [d for d in deploys if start <= d.at < end]
-    if not shown:
+    return pd.DataFrame({
+        "time": [d.at for d in shown], "version": [f"deploy {d.version}" for d in shown],
+        "source": [d.source or "first traffic" for d in shown],
+        "artifact": [(d.artifact_sha256 or "")[:12] for d in shown], "note": [d.note or "" for d in shown],
+    })
+
+
+def _deploy_layer(deploys: Sequence[Deploy], start: datetime, end: datetime) -> list[alt.Chart]:
+    """Vertical rules with the version name at each deploy inside the range (every chart over
+    time carries them, so a change in a line can be read against what was rolled out)."""
+    frame = _deploy_frame(deploys, start, end)
+    if frame.empty:
         return []
-    frame = pd.DataFrame({"time": [d.at for d in shown], "version": [f"deploy {d.version}" for d in shown]})
     rule = alt.Chart(frame).mark_rule(color="#7f7f7f", strokeDash=[4, 3]).encode(
-        x="time:T", tooltip=[alt.Tooltip("version:N"), alt.Tooltip("time:T", format="%Y-%m-%d %H:%M")])
+        x="time:T", tooltip=[alt.Tooltip("version:N"), alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"),
+                             alt.Tooltip("source:N", title="recorded by"), alt.Tooltip("artifact:N", title="sha256"),
+                             alt.Tooltip("note:N")])
     text = alt.Chart(frame).mark_text(align="left", dx=3, dy=-4, fontSize=11, color="#555").encode(
         x="time:T", y=alt.value(8), text="version:N")
     return [rule, text]
@@ -43,14 +55,18 @@ def time_series(frame: pd.DataFrame, value_title: str, deploys: Sequence[Deploy]
     return alt.LayerChart(layer=[lines, *_deploy_layer(deploys, start, end)]).properties(height=HEIGHT)
 
 
-def burndown(frame: pd.DataFrame) -> alt.LayerChart:
-    """Budget remaining per hour (columns hour, slo, budget) with the zero line."""
+def burndown(frame: pd.DataFrame, deploys: Sequence[Deploy] = ()) -> alt.LayerChart:
+    """Budget remaining per hour (columns hour, slo, budget) with the zero line, and the deploys
+    within the hours shown."""
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#d62728").encode(y="y:Q")
     lines = alt.Chart(frame).mark_line(interpolate="step-after").encode(
         x=alt.X("hour:T", title=None), y=alt.Y("budget:Q", axis=alt.Axis(format="%", title="error budget left")),
         color=alt.Color("slo:N", title=None, legend=alt.Legend(orient="top")),
         tooltip=[alt.Tooltip("hour:T", format="%Y-%m-%d %H:%M"), "slo:N", alt.Tooltip("budget:Q", format=".1%")])
-    return alt.LayerChart(layer=[zero, lines]).properties(height=HEIGHT)
+    start = pd.Timestamp(frame["hour"].min()).to_pydatetime()
+    end = pd.Timestamp(frame["hour"].max()).to_pydatetime() + timedelta(hours=1)
+    # Deploys first: drawn under the budget lines.
+    return alt.LayerChart(layer=[*_deploy_layer(deploys, start, end), zero, lines]).properties(height=HEIGHT)
 
 
 def histogram_overlay(o: Overlay) -> alt.Chart:
@@ -79,9 +95,9 @@ def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     return alt.LayerChart(layer=[bars, points]).properties(height=int(36 * len(frame) + 20))
 
 
-def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.LayerChart:
+def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime, deploys: Sequence[Deploy] = ()) -> alt.LayerChart:
     """Bars from when each alert became active to when it resolved (or now), by severity, with a
-    mark where each began (an alert that fired this minute has no width yet)."""
+    mark where each began (an alert that fired this minute has no width yet), and the deploys."""
     base = alt.Chart(frame).encode(
         x=alt.X("from:T", title=None, scale=alt.Scale(domain=[start.isoformat(), end.isoformat()])),
         y=alt.Y("alert:N", title=None, axis=alt.Axis(labelLimit=260)),
@@ -90,4 +106,5 @@ def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime) -> alt.L
                  alt.Tooltip("to:T", format="%Y-%m-%d %H:%M")])
     bars = base.mark_bar(height=12).encode(x2="to:T")
     starts = base.mark_point(shape="triangle-right", filled=True, size=80)
-    return alt.LayerChart(layer=[bars, starts]).properties(height=int(28 * frame["alert"].nunique() + 20))
+    layers = [bars, starts, *_deploy_layer(deploys, start, end)]
+    return alt.LayerChart(layer=layers).properties(height=int(28 * frame["alert"].nunique() + 20))

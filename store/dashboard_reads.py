@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 from store import schema
+from store.deploy_reads import DeployMark, deploy_mark_counts, deploy_marks
 from store.slo_reads import Bucketing, bound_key
 
 __all__ = [
@@ -112,11 +113,8 @@ def fleet_traffic(engine: Engine, models: Sequence[str], start: datetime, end: d
         return {m: (int(r or 0), int(e or 0)) for m, r, e in conn.execute(query)}
 
 
-@dataclass(frozen=True)
-class Deploy:
-    version: str
-    at: datetime  # deployed_at when known, else when the version's traffic was first seen
-    note: str | None
+# A deploy on the charts and in the tables: version, at, note, source, artifact_sha256.
+Deploy = DeployMark
 
 
 def _deployed_at() -> sa.ColumnElement[datetime]:
@@ -125,25 +123,17 @@ def _deployed_at() -> sa.ColumnElement[datetime]:
 
 
 def deploys(engine: Engine, model: str, start: datetime, end: datetime, limit: int = 50) -> list[Deploy]:
-    """Versions of ``model`` deployed (or first seen) in ``[start, end)``, newest first."""
-    mv = schema.model_versions
-    when = _deployed_at()
-    query = (sa.select(mv.c.version, when.label("at"), mv.c.note)
-             .where(mv.c.model == model, when >= start, when < end).order_by(when.desc()).limit(limit))
+    """Deploys of ``model`` in ``[start, end)``, newest first: every ``deploys`` row (recorded
+    or inferred from a version's first traffic), and versions without any at their
+    model_versions time (store.deploy_reads)."""
     with engine.connect() as conn:
-        return [Deploy(r.version, r.at, r.note) for r in conn.execute(query)]
+        return deploy_marks(conn, model, start, end, limit)
 
 
 def deploy_counts(engine: Engine, models: Sequence[str], start: datetime, end: datetime) -> dict[str, int]:
     """Deploys per model in ``[start, end)``."""
-    if not models:
-        return {}
-    mv = schema.model_versions
-    when = _deployed_at()
-    query = (sa.select(mv.c.model, sa.func.count()).where(mv.c.model.in_(list(models)), when >= start, when < end)
-             .group_by(mv.c.model))
     with engine.connect() as conn:
-        return {m: int(n) for m, n in conn.execute(query)}
+        return deploy_mark_counts(conn, models, start, end)
 
 
 def model_versions(engine: Engine, model: str) -> list[str]:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from store import schema
+from store.deploys import insert_inferred_deploys
 from store.records import (
     FRESHNESS_FIELDS, PREDICTION_FIELDS, CounterRow, LabelRow, PredictionColumns, PredictionRow, WriteResult,
 )
@@ -99,10 +100,18 @@ def write_counters(engine: Engine, rows: Sequence[CounterRow]) -> WriteResult:
     return WriteResult(inserted, len(rows) - inserted)
 
 
-def note_versions(engine: Engine, model: str, versions: Sequence[str], seen_at: datetime) -> None:
-    """Record each model version the first time traffic from it is seen."""
+def note_versions(engine: Engine, model: str, versions: Sequence[str], seen_at: datetime) -> list[str]:
+    """Record each model version the first time traffic from it is seen, with an inferred
+    deploy (source sdk) at ``seen_at``; returns the versions that were new. Only the insert that
+    added a version infers its deploy, in the same transaction, so collectors racing on the
+    same new version record one deploy."""
     if not versions:
-        return
+        return []
     dicts = [{"model": model, "version": v, "first_seen": seen_at} for v in sorted(set(versions))]
+    mv = schema.model_versions
     with engine.begin() as conn:
-        insert_ignoring_duplicates(conn, schema.model_versions, dicts)
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(mv).on_conflict_do_nothing().returning(mv.c.version)
+        new = sorted(conn.execute(stmt, dicts).scalars())
+        insert_inferred_deploys(conn, model, new, seen_at)
+    return new

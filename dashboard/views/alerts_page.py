@@ -30,7 +30,8 @@ else:
     show_chart(charts.alert_timeline(pd.DataFrame([{
         "alert": f"{a.alertname} {a.labels.get('slo') or a.labels.get('feature', '')} ({a.severity})",
         "severity": a.severity, "state": a.state, "from": max(a.active_since or a.fired_at or sel.start, sel.start),
-        "to": min(a.resolved_at or now, sel.end)} for a in shown]), sel.start, sel.end))
+        "to": min(a.resolved_at or now, sel.end)} for a in shown]), sel.start, sel.end,
+        data.deploys(url, model.name, sel.start, sel.end)))
 
 st.subheader("State")
 if rows:

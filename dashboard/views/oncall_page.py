@@ -84,7 +84,9 @@ else:
 st.subheader("Recent deploys")
 recent = [d for d in deploys if d.at >= sel.end - timedelta(days=30)]
 if not recent:
-    st.info("No deploys recorded in the last 30 days — a version is recorded when its first traffic arrives.")
+    st.info("No deploys recorded in the last 30 days — record one with `modelwatch deploy record` or "
+            "POST /v1/deploys; a version is also recorded when its first traffic arrives.")
 else:
-    st.dataframe(pd.DataFrame([{"version": d.version, "deployed": fmt.when(d.at), "note": d.note or ""}
+    st.dataframe(pd.DataFrame([{"version": d.version, "deployed": fmt.when(d.at), "recorded by": d.source or "first traffic",
+                                "sha256": (d.artifact_sha256 or "")[:12], "note": d.note or ""}
                                for d in recent[:10]]), hide_index=True, width="stretch")

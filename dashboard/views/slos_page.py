@@ -30,7 +30,7 @@ points = [{"hour": p.hour, "slo": name, "budget": p.budget_remaining}
           for name, series in history.items() for p in series if p.budget_remaining is not None]
 if points:
     st.markdown("**Error budget burndown** (hourly; below 0 the SLO is missed over its window)")
-    show_chart(charts.burndown(pd.DataFrame(points)))
+    show_chart(charts.burndown(pd.DataFrame(points), data.deploys(url, model.name, sel.start, sel.end)))
 elif statuses:
     st.info("No burndown points in this range yet — one is kept per hour the scheduler evaluates the SLOs.")
 
