@@ -140,6 +140,20 @@ def shadow_report(url: str, spec_json: str, model: str, start: datetime, end: da
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False)
+def canary_report(url: str, spec_json: str, model: str, end: datetime, _model_spec: Any) -> dict[str, Any] | None:
+    """The canary report over the model's canary window ending at ``end`` as its JSON document
+    (what the API returns); None when fewer than two versions served then. ``spec_json``
+    stands for ``_model_spec`` in the cache key."""
+    from analysis.canary.report import canary_report as report
+    from analysis.canary.roles import CanaryError
+
+    try:
+        return report(engine_for(url), _model_spec, end - _model_spec.canary.window, end).to_dict()
+    except CanaryError:
+        return None
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
 def cost_report(url: str, model: str, costs_json: str, start: datetime, end: datetime, now: datetime,
                 _model_spec: Any) -> Any:
     """analysis.cost_figures.CostReport of ``_model_spec`` over the range; ``costs_json`` (its

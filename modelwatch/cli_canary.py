@@ -17,7 +17,6 @@ from typing import Any
 
 __all__ = ["add_canary_commands"]
 
-HEADLINES = {"promote": "PROMOTE the canary", "rollback": "ROLL BACK the canary", "keep_watching": "KEEP WATCHING"}
 STYLES = {"promote": "bold green", "rollback": "bold red", "keep_watching": "bold yellow"}
 
 
@@ -82,6 +81,8 @@ def _rows(report: Any) -> list[tuple[str, str, str, str, str]]:
 def _print_report(report: Any) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from analysis.canary.verdict import HEADLINES
 
     console = Console(width=max(Console().width, 110))
     roles, verdict = report.roles, report.verdict

@@ -26,9 +26,12 @@ from analysis.canary.guards import Guard, guards
 from analysis.stats.wording import ms, p_value, pct
 from config.deploys import CanaryPolicy
 
-__all__ = ["CanaryVerdict", "Decision", "decide"]
+__all__ = ["HEADLINES", "CanaryVerdict", "Decision", "decide"]
 
 Decision = Literal["promote", "rollback", "keep_watching"]
+# How each decision is announced (CLI, dashboard).
+HEADLINES: dict[str, str] = {"promote": "PROMOTE the canary", "rollback": "ROLL BACK the canary",
+                             "keep_watching": "KEEP WATCHING"}
 
 
 @dataclass(frozen=True)

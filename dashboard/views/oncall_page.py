@@ -6,6 +6,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from analysis.canary.verdict import HEADLINES
 from analysis.stats.histogram import histogram_quantile
 from config.ownership import alert_ownership, ownership_of
 from dashboard import charts, data, fmt
@@ -90,3 +91,17 @@ else:
     st.dataframe(pd.DataFrame([{"version": d.version, "deployed": fmt.when(d.at), "recorded by": d.source or "first traffic",
                                 "sha256": (d.artifact_sha256 or "")[:12], "note": d.note or ""}
                                for d in recent[:10]]), hide_index=True, width="stretch")
+
+st.subheader("Canary")
+canary = data.canary_report(url, model.model_dump_json(), model.name, sel.end, model)
+window = fmt.duration(model.canary.window.total_seconds())
+if canary is None:
+    st.info(f"No canary: fewer than two versions of {model.name} served in the {window} before the range's end. "
+            "When a canary serves beside the stable version, they are compared here (docs/canary.md).")
+else:
+    verdict = canary["verdict"]
+    announce = {"promote": st.success, "rollback": st.error, "keep_watching": st.warning}[verdict["decision"]]
+    announce(f"**{HEADLINES[verdict['decision']]}** over the last {window}: {verdict['summary']}")
+    st.markdown("\n".join(f"- {reason}" for reason in verdict["reasons"]))
+    if verdict["notes"]:
+        st.caption(" · ".join(verdict["notes"]))
