@@ -25,9 +25,12 @@ class AlertCandidate:
     active: bool
 
 
-def slo_alert_labels(spec: SloSpec, model: str, severity: str, version: str | None = None, slice: str | None = None) -> Labels:
+def slo_alert_labels(spec: SloSpec, model: str, severity: str, version: str | None = None, slice: str | None = None,
+                     model_team: str | None = None) -> Labels:
     """Labels: the SLO's extra labels, then alertname, model, version, slo, sli, kind=slo,
-    severity, team, slice (the standard ones win, so an extra label cannot change identity)."""
+    severity, team, slice (the standard ones win, so an extra label cannot change identity).
+    ``team`` is the SLO's, else its ``team`` label, else the model's (``model_team``), so a route
+    on team matches SLO alerts of a model that declares its team once."""
     standard = {
         "alertname": SLO_ALERTNAME,
         "model": model,
@@ -36,14 +39,15 @@ def slo_alert_labels(spec: SloSpec, model: str, severity: str, version: str | No
         "sli": spec.kind.value,
         "kind": "slo",
         "severity": severity,
-        "team": spec.team or spec.labels.get("team", ""),
+        "team": spec.team or spec.labels.get("team") or model_team or "",
         "slice": slice or "",
     }
     return Labels({**spec.labels, **standard})
 
 
 def slo_alert_candidates(
-    spec: SloSpec, evaluation: SloEvaluation, model: str, version: str | None = None, slice: str | None = None
+    spec: SloSpec, evaluation: SloEvaluation, model: str, version: str | None = None, slice: str | None = None,
+    model_team: str | None = None,
 ) -> tuple[AlertCandidate, ...]:
     """One candidate per severity of the SLO's rules; active when any rule of it fires."""
     annotations = Labels(
@@ -54,7 +58,7 @@ def slo_alert_candidates(
         }
     )
     return tuple(
-        AlertCandidate(slo_alert_labels(spec, model, severity, version, slice), annotations, evaluation.is_firing(severity))
+        AlertCandidate(slo_alert_labels(spec, model, severity, version, slice, model_team), annotations, evaluation.is_firing(severity))
         for severity in spec.severities
     )
 

@@ -49,6 +49,12 @@ def test_slo_alert_labels_and_candidates() -> None:
         "alertname": SLO_ALERTNAME, "model": "fraud-detector", "version": "v7", "slo": "availability", "sli": "availability",
         "kind": "slo", "severity": "page", "team": "payments-ml", "slice": "country=BR", "tier": "gold",
     }
+    # The team falls back to the SLO's team label, then to the model's, so team routes match.
+    bare = SloSpec(name="availability", kind="availability", objective=0.999)
+    assert slo_alert_labels(bare, "fraud-detector", "page", model_team="payments-ml")["team"] == "payments-ml"
+    assert "team" not in slo_alert_labels(bare, "fraud-detector", "page")  # empty labels are dropped
+    labelled = SloSpec(name="availability", kind="availability", objective=0.999, labels={"team": "risk"})
+    assert slo_alert_labels(labelled, "fraud-detector", "page", model_team="payments-ml")["team"] == "risk"
     total = np.full(600, 100.0)
     bad = np.zeros(600)
     bad[-10:] = 100
