@@ -114,7 +114,7 @@ def run_alert_cycle(
         evaluation = evaluate_slo(spec, counts[(model, spec.name)])
         evaluations[(model, spec.name)] = evaluation
         statuses.append(status_row(model, evaluation, now))
-        candidates += [Candidate(c, "slo", spec.for_) for c in slo_alert_candidates(spec, evaluation, model)]
+        candidates += [Candidate(c, "slo", spec.for_) for c in slo_alert_candidates(spec, evaluation, model, model_team=teams[model])]
     candidates += [Candidate(c, "analysis") for c in finding_candidates(findings, teams, analysis_severity)]
     candidates += [Candidate(c, "version") for c in unexpected]
     candidates += [Candidate(c, "cost") for c in cost_alert_candidates(monitors.models, costs)]
