@@ -25,6 +25,7 @@ __all__ = ["SLICE_METRICS", "PageExtras", "dashboard_link", "render_notification
 SLICE_METRICS: dict[SloKind, tuple[str, bool]] = {
     SloKind.quality: ("accuracy", True),  # error ratio = 1 - accuracy
     SloKind.availability: ("error_rate", False),  # error ratio = the value
+    SloKind.latency: ("slow_rate", False),  # share slower than the first latency SLO's threshold
 }
 
 

@@ -50,10 +50,12 @@ def _print_config_errors(error: Exception) -> None:
 
 def _semantic_checks(monitors: Any) -> tuple[list[str], list[str]]:
     """Checks beyond the schema: SLO alert rules that can never fire (with expected detection
-    times as information) and the alert routing tree. Returns (errors, information)."""
+    times as information), each model's analysis section (thresholds included) and the alert
+    routing tree. Returns (errors, information)."""
     from pydantic import ValidationError
 
     from alerts.config import parse_alerting
+    from analysis.jobs.check import check_analysis
     from analysis.slo.check import check_slo, describe_detection
     from config.loader import _issues_from_validation
 
@@ -63,6 +65,7 @@ def _semantic_checks(monitors: Any) -> tuple[list[str], list[str]]:
         for j, slo in enumerate(model.slos):
             errors.extend(f"models[{i}].slos[{j}]: {problem}" for problem in check_slo(slo))
             info.extend(f"{model.name}: {line}" for line in describe_detection(slo))
+        errors.extend(f"models[{i}].{problem}" for problem in check_analysis(model))
     if monitors.routes or monitors.receivers:
         try:
             parse_alerting(monitors.routes, monitors.receivers, monitors.inhibit_rules)

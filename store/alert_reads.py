@@ -29,6 +29,8 @@ __all__ = [
 # analysis_results.status values that mean "something is wrong" (drift decisions, quality
 # violations, performance below its threshold).
 ALERTING_STATUSES = ("drift", "violation", "degraded")
+# Performance statuses that decide a metric against its threshold (analysis.performance.thresholds).
+PERFORMANCE_DECISIONS = ("ok", "degraded")
 
 
 @dataclass(frozen=True)
@@ -70,16 +72,41 @@ def _latest_window_rows(models: Sequence[str], kinds: Sequence[str], since: date
     return sa.select(r).join(latest, (r.c.model == latest.c.model) & (r.c.kind == latest.c.kind) & (r.c.window_end == latest.c.window_end))
 
 
+def _latest_decided_performance(models: Sequence[str], since: datetime) -> sa.Select:
+    """Performance rows of the latest window that decided each metric x slice against its
+    threshold (``ok`` or ``degraded``): the newest windows wait for their labels
+    (``insufficient``), which must neither resolve nor raise an alert. Metrics without a
+    threshold never alert and are left out."""
+    r = schema.analysis_results
+    identity = (r.c.model, r.c.version, r.c.metric, r.c.feature, r.c.slice_key, r.c.slice_value)
+    latest = (
+        sa.select(*identity, sa.func.max(r.c.window_end).label("window_end"))
+        .where(r.c.model.in_(list(models)), r.c.kind == "performance", r.c.window_end >= since,
+               r.c.threshold.is_not(None), r.c.status.in_(PERFORMANCE_DECISIONS))
+        .group_by(*identity)
+        .subquery()
+    )
+    on = sa.and_(r.c.kind == "performance", r.c.window_end == latest.c.window_end,
+                 *(column == latest.c[column.name] for column in identity))
+    return sa.select(r).join(latest, on)
+
+
 def latest_findings(conn: Connection, models: Sequence[str], since: datetime, kinds: Sequence[str] = ("drift", "quality", "performance")) -> list[Finding]:
-    """Alerting rows of each model's latest analysis window per kind (ending at or after ``since``)."""
+    """Alerting rows of each model's latest analysis window per kind (ending at or after
+    ``since``); for performance, of the latest window that decided each metric and slice."""
     if not models:
         return []
     r = schema.analysis_results
-    query = _latest_window_rows(models, kinds, since).where(r.c.status.in_(ALERTING_STATUSES))
+    queries = []
+    windowed = [k for k in kinds if k != "performance"]
+    if windowed:
+        queries.append(_latest_window_rows(models, windowed, since).where(r.c.status.in_(ALERTING_STATUSES)))
+    if "performance" in kinds:
+        queries.append(_latest_decided_performance(models, since).where(r.c.status.in_(ALERTING_STATUSES)))
     return [
         Finding(row.model, row.version, row.kind, row.metric, row.feature, row.slice_key, row.slice_value, row.value,
                 row.threshold, row.status, int(row.n), row.window_start, row.window_end)
-        for row in conn.execute(query)
+        for query in queries for row in conn.execute(query)
     ]
 
 

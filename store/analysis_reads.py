@@ -71,6 +71,10 @@ class WindowData:
     # feature time was sent; per feature (only features some row sent a time for), NaN elsewhere.
     feature_lag_s: np.ndarray | None = None
     feature_lags: dict[str, np.ndarray] = field(default_factory=dict)
+    # Predictions the model failed on (``error`` set) and their latency (NaN when not sent), for
+    # the per-slice error and slow-request rates; None only where a window is built by hand.
+    failed: np.ndarray | None = None  # bool
+    latency_ms: np.ndarray | None = None  # float64
 
     @property
     def n(self) -> int:
@@ -217,6 +221,7 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         latest, label_columns = _latest_label(dialect)
         columns += label_columns
         source = p.outerjoin(latest, sa.true())
+    columns += [p.c.error.is_not(None), p.c.latency_ms]  # failed, latency: just before the freshness two
     columns += [p.c.feature_lag_s, sa.cast(p.c.feature_lags, sa.Text)]  # always the last two
     query = (sa.select(*columns).select_from(source)
              .where(p.c.model == model.name, p.c.time >= start, p.c.time < end)
@@ -226,7 +231,7 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         rows = _fetch_all(conn, query)
         labels = [] if lateral or not rows else label_rows(conn, model.name, [r[1] for r in rows])
     n = len(rows)
-    width = 9 + len(model.slices) + (3 if lateral else 0) + 2
+    width = 9 + len(model.slices) + (3 if lateral else 0) + 4
     by_column = _in_stable_order(list(zip(*rows))) if rows else [()] * width
     prediction_id = object_column(by_column[1])
     if lateral:
@@ -251,4 +256,5 @@ def read_window(engine: Engine, model: Model, start: datetime, end: datetime) ->
         probabilities=probability_matrix(model, decode_documents(by_column[8])) if model.task is Task.multiclass else None,
         label=joined.label, label_value=joined.label_value, label_time=joined.label_time, raw_features=raw,
         feature_lag_s=floats(by_column[width - 2], n), feature_lags=lag_columns(by_column[width - 1], n),
+        failed=np.asarray(by_column[width - 4], dtype=bool).reshape(n), latency_ms=floats(by_column[width - 3], n),
     )

@@ -1,10 +1,13 @@
 """Performance of one window from the labels that have arrived, whole and per slice (pure).
 
-Per segment: label coverage; the task's metrics with intervals on the labeled rows (binary:
-from scores when every labeled row has one, else from predicted labels); the confusion matrix;
+Per segment: label coverage, error rate and (with a latency SLO) slow rate; the task's metrics
+with intervals on the labeled rows (binary: from scores when every labeled row has one, else
+from predicted labels); the confusion matrix;
 for classifiers with scores, the label-free expected accuracy (labeled rows count with their
 realized correctness, so it turns into the realized accuracy as labels arrive). The whole window
-also gets the label lag and the worst slices by excess error.
+also gets the label lag and the worst slices by excess error. A metric with a threshold in the
+model's ``analysis.performance`` is ``degraded`` / ``ok`` / ``insufficient``
+(analysis/performance/thresholds.py), whole window and per slice alike.
 """
 
 from __future__ import annotations
@@ -20,16 +23,40 @@ from analysis.performance import (
     MetricEstimate, binary_metrics, expected_accuracy, label_coverage, label_lag, multiclass_metrics,
     regression_metrics,
 )
+from analysis.performance.rates import error_rate, slow_rate
+from analysis.performance.thresholds import judge_with
 from analysis.slices import loss_excess
-from analysis.stats.policy import AnalysisPolicy
+from analysis.stats.policy import AnalysisPolicy, PerformanceSettings
 from config.monitors import Model, Task
+from config.slo import SloKind
 from store.analysis_reads import WindowData
 
 
-def _metric_row(m: MetricEstimate, key: str, value: str) -> ResultRow:
-    status = "ok" if finite(m.value) is not None else INSUFFICIENT
-    return ResultRow(PERFORMANCE, m.name, "", key, value, finite(m.value), None, status, m.n,
-                     json_safe({k: v for k, v in m.to_dict().items() if k not in ("name", "value", "n")}))
+def _metric_row(m: MetricEstimate, key: str, value: str, settings: PerformanceSettings) -> ResultRow:
+    """The metric's row; its status is the verdict of the model's threshold for it, if any
+    (analysis.performance.thresholds: degraded only beyond the confidence interval)."""
+    verdict = judge_with(m, settings)
+    details = {k: v for k, v in m.to_dict().items() if k not in ("name", "value", "n")}
+    return ResultRow(PERFORMANCE, m.name, "", key, value, finite(m.value), verdict.threshold, verdict.status, m.n,
+                     json_safe({**details, **verdict.details()}))
+
+
+def latency_threshold(model: Model) -> float | None:
+    """The threshold_ms of the model's first latency SLO: a slower request is a bad event."""
+    return next((float(s.threshold_ms) for s in model.slos if s.kind is SloKind.latency and s.threshold_ms), None)
+
+
+def rate_metrics(model: Model, data: WindowData, rows: np.ndarray, confidence: float) -> list[MetricEstimate]:
+    """Error rate of the rows and, with a latency SLO, their slow rate (weighted by 1/rate):
+    per slice they show where an availability or latency SLO burns."""
+    if data.failed is None:
+        return []
+    failed, w = data.failed[rows], data.weight[rows]
+    out = [error_rate(failed, weights=w, confidence=confidence)]
+    threshold = latency_threshold(model)
+    if threshold is not None and data.latency_ms is not None:
+        out.append(slow_rate(data.latency_ms[rows], threshold, failed=failed, weights=w, confidence=confidence))
+    return out
 
 
 def _present(values: np.ndarray) -> np.ndarray:
@@ -105,7 +132,7 @@ def segment_rows(model: Model, data: WindowData, rows: np.ndarray, key: str, val
     w = data.weight[rows]
     labeled = data.labeled[rows]
     coverage = label_coverage(labeled, weights=w, confidence=perf.confidence)
-    out = [_metric_row(coverage, key, value)]
+    out = [_metric_row(m, key, value, perf) for m in (coverage, *rate_metrics(model, data, rows, perf.confidence))]
     if model.task is not Task.regression:
         scores = data.score[rows] if model.task is Task.binary else (
             None if data.probabilities is None else data.probabilities[rows])
@@ -115,17 +142,17 @@ def segment_rows(model: Model, data: WindowData, rows: np.ndarray, key: str, val
                 right = correctness(model, data, rows, perf.decision_threshold) if correct is None else correct[rows]
                 out.append(_metric_row(expected_accuracy(scores[usable], weights=w[usable], correct=right[usable],
                                                          confidence=perf.confidence,
-                                                         threshold=perf.decision_threshold), key, value))
+                                                         threshold=perf.decision_threshold), key, value, perf))
     if not labeled.any():
         return out
     at = rows[labeled]
     if model.task is Task.regression:
         report = regression_metrics(data.label_value[at], data.prediction_value[at], weights=data.weight[at],
                                     confidence=perf.confidence)
-        out.extend(_metric_row(m, key, value) for m in report.metrics.values())
+        out.extend(_metric_row(m, key, value, perf) for m in report.metrics.values())
         return out
     metrics, matrix = _classifier_metrics(model, data, at, policy)
-    out.extend(_metric_row(m, key, value) for m in metrics)
+    out.extend(_metric_row(m, key, value, perf) for m in metrics)
     out.append(ResultRow(PERFORMANCE, "confusion_matrix", "", key, value, None, None,
                          "ok" if metrics else INSUFFICIENT, int(at.shape[0]), json_safe(matrix)))
     return out

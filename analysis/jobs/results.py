@@ -2,13 +2,16 @@
 x slice of a window), built from the typed reports of the statistics (pure).
 
 Statuses as stored (the column holds 16 characters). Only decisions that should alert use
-``drift`` / ``violation`` (alerting and drift-free SLOs read them, store/alert_reads.py):
+``drift`` / ``violation`` / ``degraded`` (alerting and drift-free SLOs read them,
+store/alert_reads.py):
 
 - drift, metric ``drift`` per feature (and slice): its alert decision, ``drift`` / ``no_drift``;
 - drift, metric = a statistic's name: ``exceeds`` / ``within`` (that statistic's own decision,
   for display: one feature must not raise one alert per statistic);
 - drift, metric ``drift`` with feature ``""``: the segment, ``any_drift`` / ``no_drift``;
-- quality: ``ok`` / ``violation``; performance and freshness: ``ok``; worst slices: ``worst``;
+- quality: ``ok`` / ``violation``; freshness: ``ok``; worst slices: ``worst``;
+- performance: ``ok``, or ``degraded`` when a metric with a threshold is worse beyond its
+  interval (analysis/performance/thresholds.py);
 - everywhere: ``insufficient`` (not enough data), ``not_evaluated`` (no threshold),
   ``no_reference`` (drift needs a reference dataset).
 """

@@ -7,20 +7,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.performance.metric import MetricEstimate, estimate, prepare
-from analysis.stats.intervals import wilson_interval
-from analysis.stats.weights import effective_sample_size
+from analysis.performance.metric import MetricEstimate
+from analysis.performance.rates import share
 
 
 def label_coverage(labeled: np.ndarray, *, weights: np.ndarray | None = None,
                    confidence: float = 0.95) -> MetricEstimate:
     """Weighted share of the window's predictions that have a label, with a Wilson interval."""
-    has = np.asarray(labeled, bool).reshape(-1)
-    w = prepare(has.shape[0], weights)
-    total = float(w.sum())
-    value = float(w[has].sum() / total) if total > 0 else math.nan
-    n_eff = effective_sample_size(total, float(np.dot(w, w)))
-    return estimate("label_coverage", value, wilson_interval(value, n_eff, confidence), confidence, w)
+    return share("label_coverage", labeled, weights=weights, confidence=confidence)
 
 
 @dataclass(frozen=True)

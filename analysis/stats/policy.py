@@ -13,7 +13,12 @@ empty section is valid; unknown keys and unknown statistic names are errors that
         min_n: 100
       profile: {bins: 10, sketch_size: 200, top_k: 20}
       quality: {missing_rate_increase: 0.05, volume_drop: 0.5}
-      performance: {confidence: 0.95, ece_bins: 10}
+      performance:
+        confidence: 0.95
+        ece_bins: 10
+        accuracy: {min: 0.9}      # degraded when the interval lies wholly below 0.9
+        ece: {max: 0.05}          # (or under thresholds: {accuracy: {min: 0.9}})
+        min_n: 100
       features:                              # per-feature overrides
         amount: {method: psi, thresholds: {psi: 0.3}, min_n: 500}
         session_id: {drift: false}
@@ -21,6 +26,7 @@ empty section is valid; unknown keys and unknown statistic names are errors that
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -111,12 +117,89 @@ class QualitySettings(_Frozen):
     min_n: int = Field(default=DEFAULT_MIN_N, ge=0)
 
 
+# Performance metrics a threshold may name, with the direction that is bad: "min" metrics are
+# better high (a window is degraded below the minimum), "max" metrics better low. Proportions
+# and scores in [0, 1]; the losses are unbounded above; R2 is at most 1.
+PERFORMANCE_METRICS: dict[str, str] = {
+    "accuracy": "min", "precision": "min", "recall": "min", "f1": "min", "roc_auc": "min",
+    "expected_accuracy": "min", "label_coverage": "min", "r2": "min",
+    "log_loss": "max", "brier": "max", "ece": "max", "mae": "max", "rmse": "max", "mape": "max",
+    "error_rate": "max", "slow_rate": "max",
+}
+_UNBOUNDED = {"log_loss", "mae", "rmse", "mape"}
+
+
+class PerformanceThreshold(_Frozen):
+    """``{min: x}`` or ``{max: x}``: the metric's acceptable side. Which one a metric takes is
+    fixed (PERFORMANCE_METRICS), so ``mae: {min: 3}`` is an error, not a silent non-alert."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PerformanceThreshold:
+        if (self.min is None) == (self.max is None):
+            raise ValueError("give exactly one of min or max")
+        return self
+
+    @property
+    def direction(self) -> str:
+        return "min" if self.min is not None else "max"
+
+    @property
+    def value(self) -> float:
+        return float(self.min if self.min is not None else self.max)  # type: ignore[arg-type]
+
+
+def _check_performance_thresholds(value: dict[str, PerformanceThreshold]) -> dict[str, PerformanceThreshold]:
+    for name, threshold in value.items():
+        direction = PERFORMANCE_METRICS.get(name)
+        if direction is None:
+            raise ValueError(f"unknown performance metric {name!r}; known: {', '.join(sorted(PERFORMANCE_METRICS))}")
+        if threshold.direction != direction:
+            better = "higher" if direction == "min" else "lower"
+            raise ValueError(f"{name} is better {better}: its threshold is {{{direction}: ...}}, "
+                             f"not {{{threshold.direction}: ...}}")
+        low, high = (-math.inf, 1.0) if name == "r2" else (0.0, math.inf if name in _UNBOUNDED else 1.0)
+        if not (low <= threshold.value <= high and math.isfinite(threshold.value)):
+            raise ValueError(f"threshold for {name} must be within [{low:g}, {high:g}], got {threshold.value:g}")
+    return value
+
+
 class PerformanceSettings(_Frozen):
     confidence: float = Field(default=0.95, gt=0.0, lt=1.0)
     ece_bins: int = Field(default=10, ge=1, le=1_000)
     bootstrap: int = Field(default=1_000, ge=100, le=100_000)
     seed: int = 0
     decision_threshold: float = Field(default=0.5, gt=0.0, lt=1.0)  # binary: positive when score >= this
+    # Per metric, the side a window (and each slice) must stay on: degraded only when the whole
+    # confidence interval is on the wrong side; insufficient below min_n (effective rows).
+    thresholds: dict[str, PerformanceThreshold] = Field(default_factory=dict)
+    min_n: int = Field(default=DEFAULT_MIN_N, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _metric_keys(cls, data: Any) -> Any:
+        """``performance: {accuracy: {min: 0.9}}`` is short for ``thresholds: {accuracy: ...}``
+        (metric names and setting names never collide)."""
+        if not isinstance(data, dict):
+            return data
+        # a misspelt metric ({min: ..} under an unknown key) gets the unknown-metric message
+        inline = {k: v for k, v in data.items() if k in PERFORMANCE_METRICS or (
+            k not in cls.model_fields and isinstance(v, dict) and v and set(v) <= {"min", "max"})}
+        if not inline:
+            return data
+        given = data.get("thresholds") or {}
+        both = sorted(set(inline) & set(given)) if isinstance(given, dict) else []
+        if both:
+            raise ValueError(f"threshold for {', '.join(both)} given twice (inline and under thresholds)")
+        rest = {k: v for k, v in data.items() if k not in inline}
+        return {**rest, "thresholds": {**(given if isinstance(given, dict) else {}), **inline}}
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, v: dict[str, PerformanceThreshold]) -> dict[str, PerformanceThreshold]:
+        return _check_performance_thresholds(v)
 
 
 class FeatureOverride(_Frozen):
