@@ -5,7 +5,9 @@ fetches one sum per ring with few queries:
 
 - counter kinds (availability, latency): the minute-exact rings for every model in one
   GROUP BY model, ring query per distinct set of rings; the whole-hour rings from the hourly
-  rollup's running sums (refreshed first, in its own short transaction);
+  rollup's running sums (refreshed first, in its own short transaction, within a budget of
+  SLO-hours: SLOs further behind, e.g. new ones over 30 days of counters, read their hour
+  rings from the counters in the same GROUP BY until ``build_rollups`` has caught them up);
 - sample kinds (quality, label freshness, drift-free, feature freshness): one GROUP BY ring
   query per SLO straight from predictions / labels / analysis_results;
 - timeslice budgeting: every minute of the window (a slice's verdict needs its minutes).
@@ -25,9 +27,13 @@ from config.slo import SloSpec
 from store.sli_rollup import COUNTER_KINDS, RollupTarget, refresh_rollups, ring_sums
 from store.slo_reads import Bucketing, Buckets, counter_buckets, minute_time, sample_buckets
 
-__all__ = ["SloKey", "read_slo_counts"]
+__all__ = ["ROLLUP_HOURS_PER_CYCLE", "SloKey", "build_rollups", "read_slo_counts"]
 
 SloKey = tuple[str, str]  # (model, slo name)
+# SLO x hours a cycle rolls up before it reads the rest straight from request_counters: an hour
+# of 1,000 SLOs, or a day of 50, costs well under a second; 30 days of 1,000 SLOs (720,000
+# rows) about ten, which would make the first cycle late.
+ROLLUP_HOURS_PER_CYCLE = 10_000
 
 
 @dataclass(frozen=True)
@@ -44,20 +50,30 @@ class _Item:
         return RollupTarget(self.model, self.spec, self.plan.edges[0], self.plan.detail_start, self.plan.hour_edges)
 
 
-def read_slo_counts(engine: Engine, slos: Sequence[tuple[str, SloSpec]], end: int) -> dict[SloKey, SliCounts]:
-    """Counts for evaluating each ``(model, spec)`` on complete minutes before epoch minute ``end``."""
+def _rollup_targets(items: Sequence[_Item]) -> list[RollupTarget]:
+    return [i.rollup() for i in items if i.spec.kind in COUNTER_KINDS and not i.plan.per_minute and i.plan.hour_edges]
+
+
+def read_slo_counts(engine: Engine, slos: Sequence[tuple[str, SloSpec]], end: int,
+                    rollup_budget: int | None = ROLLUP_HOURS_PER_CYCLE) -> dict[SloKey, SliCounts]:
+    """Counts for evaluating each ``(model, spec)`` on complete minutes before epoch minute ``end``.
+
+    The hourly rollup is caught up within ``rollup_budget`` SLO-hours (None: all of it); the
+    SLOs left behind (first seen over a long history, or after a long pause) have their hour
+    rings read from the raw counters instead, exact but slower, until ``build_rollups`` or a
+    later cycle has rolled them up."""
     items = [_Item(model, spec, plan_reads(spec, end)) for model, spec in slos]
-    rolled = [i for i in items if i.spec.kind in COUNTER_KINDS and not i.plan.per_minute and i.plan.hour_edges]
-    targets = [i.rollup() for i in rolled]
+    targets = _rollup_targets(items)
+    behind: frozenset[SloKey] = frozenset()
     if targets:
         # Its own short transaction: idempotent upserts, not part of the alert-state transaction.
         with engine.begin() as conn:
-            refresh_rollups(conn, targets)
+            behind = refresh_rollups(conn, targets, rollup_budget).behind
     out: dict[SloKey, SliCounts] = {}
     with engine.connect() as conn:
-        hours = ring_sums(conn, targets)
+        hours = ring_sums(conn, [t for t in targets if (t.model, t.spec.name) not in behind])
         counters = [i for i in items if i.spec.kind in COUNTER_KINDS]
-        out.update(_counter_counts(conn, [i for i in counters if not i.plan.per_minute], hours))
+        out.update(_counter_counts(conn, [i for i in counters if not i.plan.per_minute], hours, behind))
         for item in items:
             if item.plan.per_minute:
                 out[item.key] = _per_minute(conn, item)
@@ -82,17 +98,32 @@ def _from_rings(plan: ReadPlan, sums: Buckets) -> SliCounts:
     return assemble(plan, total, bad, expected)
 
 
-def _counter_counts(conn: Connection, items: Sequence[_Item], hours: dict[SloKey, tuple[np.ndarray, np.ndarray]]) -> dict[SloKey, SliCounts]:
+def build_rollups(engine: Engine, slos: Sequence[tuple[str, SloSpec]], end: int) -> int:
+    """Roll up every counter SLO's missing hours, however many (the scheduler runs it after the
+    alert cycle, so SLOs new over a long history are read from the rollup from the next cycle
+    on); returns the hourly rows written."""
+    targets = _rollup_targets([_Item(model, spec, plan_reads(spec, end)) for model, spec in slos])
+    if not targets:
+        return 0
+    with engine.begin() as conn:
+        return refresh_rollups(conn, targets).written
+
+
+def _counter_counts(conn: Connection, items: Sequence[_Item], hours: dict[SloKey, tuple[np.ndarray, np.ndarray]],
+                    behind: frozenset[SloKey] = frozenset()) -> dict[SloKey, SliCounts]:
+    """Counter SLIs: hour rings from the rollup's sums (``hours``) and the minute rings from
+    request_counters, or every ring from request_counters for the SLOs ``behind`` the rollup."""
     by_rings: dict[tuple[tuple[int, ...], int], list[_Item]] = {}
     for item in items:
-        by_rings.setdefault((item.plan.minute_edges, item.plan.end), []).append(item)
+        direct = item.plan.edges if item.key in behind else item.plan.minute_edges
+        by_rings.setdefault((direct, item.plan.end), []).append(item)
     out: dict[SloKey, SliCounts] = {}
     for (edges, end), group in by_rings.items():
         raw = counter_buckets(conn, sorted({i.model for i in group}), minute_time(edges[0]), minute_time(end),
                               Bucketing(edges=edges), [i.spec for i in group])
         for item in group:
             plan = item.plan
-            n_hours = len(plan.hour_edges)
+            n_hours = len(plan.edges) - len(edges)  # rings served by the rollup (none when behind)
             hour_total, hour_bad = hours.get(item.key, (np.zeros(n_hours), np.zeros(n_hours)))
             buckets = raw.get(item.model)
             minutes = buckets.sli(item.spec) if buckets is not None else Buckets.empty()

@@ -8,7 +8,8 @@ rows, however long the ring. Hours are rolled up once older than the minute rang
 6 hours), so a counter batch arriving later than that is left out of the long windows (the SDK
 ships every few seconds and gives up after its retry deadline, minutes). A changed counting rule
 (threshold, bounds) or a gap restarts the SLO's rollup. Two schedulers may both run it: the
-upserts write the same values.
+upserts write the same values. With a budget of SLO-hours (the alert cycle's), the SLOs that do
+not fit are reported ``behind``: their reader sums the raw counters instead this time.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from store import schema_alerts as t
 from store.slo_reads import Bucketing, counter_buckets, epoch_minute, minute_time
 from store.upsert import bulk_upsert, upsert
 
-__all__ = ["COUNTER_KINDS", "RollupTarget", "refresh_rollups", "ring_sums", "spec_key"]
+__all__ = ["COUNTER_KINDS", "Refreshed", "RollupTarget", "refresh_rollups", "ring_sums", "spec_key"]
 
 COUNTER_KINDS = frozenset({SloKind.availability, SloKind.latency})
 _HOUR = 60
@@ -60,19 +61,35 @@ class _Mark:
     cum_bad: float
 
 
-def refresh_rollups(conn: Connection, targets: Sequence[RollupTarget]) -> int:
-    """Roll up the missing hours of every target; returns the number of hourly rows written."""
+@dataclass(frozen=True)
+class Refreshed:
+    """What ``refresh_rollups`` did: hourly rows written, and the SLOs it left behind (over
+    the hour budget): their hour rings must be read from request_counters this time."""
+
+    written: int
+    behind: frozenset[tuple[str, str]] = frozenset()
+
+
+def refresh_rollups(conn: Connection, targets: Sequence[RollupTarget], max_hours: int | None = None) -> Refreshed:
+    """Roll up the missing hours of the targets, those with the fewest missing first, while
+    their total stays within ``max_hours`` (SLO x hours; None: all). Catching up an hour or a
+    day always fits; rolling 30 days of 1,000 new SLOs does not, and is left to
+    ``refresh_rollups`` without a limit off the alert path (alerts.slo_counts.build_rollups)."""
     marks = _watermarks(conn, targets)
     todo: dict[tuple[int, int], list[tuple[RollupTarget, float, float]]] = {}
     restart: list[RollupTarget] = []
-    for target in targets:
-        mark = marks.get((target.model, target.spec.name))
-        if mark is None or mark.key != spec_key(target.spec) or mark.rolled_until < target.first:
-            if mark is not None:
-                restart.append(target)
-            start, cum_total, cum_bad = target.first, 0.0, 0.0
-        else:
-            start, cum_total, cum_bad = mark.rolled_until, mark.cum_total, mark.cum_bad
+    behind: set[tuple[str, str]] = set()
+    budget = max_hours
+    plans = [(target, *_resume(target, marks.get((target.model, target.spec.name)))) for target in targets]
+    for target, start, cum_total, cum_bad, restarts in sorted(plans, key=lambda p: (p[0].until - p[1], p[0].model, p[0].spec.name)):
+        hours = max(target.until - start, 0) // _HOUR
+        if budget is not None:
+            if hours > budget:
+                behind.add((target.model, target.spec.name))
+                continue
+            budget -= hours
+        if restarts:
+            restart.append(target)
         if start < target.until:
             todo.setdefault((start, target.until), []).append((target, cum_total, cum_bad))
     hs = t.sli_hourly
@@ -89,7 +106,15 @@ def refresh_rollups(conn: Connection, targets: Sequence[RollupTarget]) -> int:
     if todo:
         # Older hours are never looked up again (a ring's start needs the hour before it).
         conn.execute(hs.delete().where(hs.c.hour < minute_time(min(g.first for g in targets) - _HOUR)))
-    return written
+    return Refreshed(written, frozenset(behind))
+
+
+def _resume(target: RollupTarget, mark: _Mark | None) -> tuple[int, float, float, bool]:
+    """Where the target's rollup goes on, with its running sums there, and whether its stored
+    hours must go first (a changed counting rule, or a gap: it starts again from scratch)."""
+    if mark is None or mark.key != spec_key(target.spec) or mark.rolled_until < target.first:
+        return target.first, 0.0, 0.0, mark is not None
+    return mark.rolled_until, mark.cum_total, mark.cum_bad, False
 
 
 def _watermarks(conn: Connection, targets: Sequence[RollupTarget]) -> dict[tuple[str, str], _Mark]:

@@ -1,5 +1,6 @@
 """One scheduler cycle: every model that is due analyses its closed windows and late labels,
-then the alert cycle runs. A failure in one model is logged and never stops the others.
+then the alert cycle runs, then the hourly SLI rollup catches up (alerts.slo_counts). A failure
+in one model is logged and never stops the others.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from analysis.jobs.run import RunContext, WindowOutcome, run_window
 from analysis.jobs.schedule import ModelAnalysis, closed_windows, model_analysis
 from config.monitors import Model, Monitors
 from store import claims
+from store.slo_reads import epoch_minute
 
 logger = logging.getLogger("modelwatch.analysis")
 HISTORY_DAYS = 8  # windows read back for the volume baseline (a week of same-hour windows)
@@ -130,6 +132,7 @@ def run_alerts(ctx: RunContext, monitors: Monitors, now: datetime) -> None:
     global _alerts_missing_logged
     try:
         from alerts.cycle import run_alert_cycle
+        from alerts.slo_counts import build_rollups
     except ModuleNotFoundError as exc:
         if exc.name not in ("alerts.cycle", "alerts"):
             raise
@@ -141,3 +144,9 @@ def run_alerts(ctx: RunContext, monitors: Monitors, now: datetime) -> None:
         run_alert_cycle(ctx.engine, monitors, now)
     except Exception:  # noqa: BLE001 -- alerting problems must not stop analysis
         logger.exception("alert cycle failed")
+    try:
+        # After the cycle, off the paging path: SLOs the cycle read from raw counters (new over
+        # a long history) get their hourly rollup, so the next cycles read them in lookups.
+        build_rollups(ctx.engine, [(m.name, s) for m in monitors.models for s in m.slos], epoch_minute(now))
+    except Exception:  # noqa: BLE001 -- the next cycle reads the counters directly, or retries
+        logger.exception("SLI rollup build failed")
