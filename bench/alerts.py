@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -200,6 +201,7 @@ def main() -> None:
     finally:
         if server is not None:
             server.destroy()
+        shutil.rmtree(tmp, ignore_errors=True)  # the SQLite file (the cluster's folder is gone already)
 
 
 if __name__ == "__main__":
