@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
 from alerts.alert import AlertStatus
+from alerts.labels import Labels
 from alerts.notification import Notification
 from alerts.receivers import (
     AlertmanagerConfig,
@@ -135,6 +137,16 @@ def test_slack_blocks(http_server: CaptureServer, firing: Notification, resolved
     assert any(f["text"].startswith("*Worst slices*\ncountry=BR: 120.0x") for f in fields)
     assert "<http://dashboard.local/slo/availability|Dashboard>" in body["blocks"][3]["elements"][0]["text"]
     assert http_server.requests[1].json()["text"].startswith("[RESOLVED]")
+
+
+def test_slack_group_message_lists_each_alert(http_server: CaptureServer, firing: Notification) -> None:
+    second = replace(firing.alerts[0], labels=Labels({**firing.alerts[0].labels, "slo": "latency"}),
+                     annotations=Labels({"summary": "latency SLO burning 20x"}))
+    group = replace(firing, alerts=(*firing.alerts, second))
+    receiver = make_receiver(http_configs(http_server.url)[1], env=env_for(http_server.url))
+    assert receiver.send(group).ok
+    listed = [b["text"]["text"] for b in http_server.requests[0].json()["blocks"] if b["type"] == "section" and "text" in b][1]
+    assert listed.splitlines()[1] == "• [firing] latency SLO burning 20x" and listed.startswith("• [firing] ")
 
 
 # --- signed webhook -------------------------------------------------------------------------
