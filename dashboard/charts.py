@@ -8,10 +8,9 @@ from datetime import datetime, timedelta
 import altair as alt
 import pandas as pd
 
-from dashboard.histogram import Overlay
 from store.dashboard_reads import Deploy
 
-__all__ = ["alert_timeline", "burndown", "histogram_overlay", "slice_intervals", "time_series"]
+__all__ = ["alert_timeline", "burndown", "time_series"]
 
 HEIGHT = 220
 
@@ -67,32 +66,6 @@ def burndown(frame: pd.DataFrame, deploys: Sequence[Deploy] = ()) -> alt.LayerCh
     end = pd.Timestamp(frame["hour"].max()).to_pydatetime() + timedelta(hours=1)
     # Deploys first: drawn under the budget lines.
     return alt.LayerChart(layer=[*_deploy_layer(deploys, start, end), zero, lines]).properties(height=HEIGHT)
-
-
-def histogram_overlay(o: Overlay) -> alt.Chart:
-    """Reference and current shares per bin, side by side, bins in profile order."""
-    frame = pd.DataFrame({
-        "bin": list(o.bins) * 2, "share": list(o.reference) + list(o.current),
-        "data": ["reference"] * len(o.bins) + [f"current ({o.current_rows:,} rows)"] * len(o.bins),
-    })
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("bin:N", sort=list(o.bins), title=o.feature, axis=alt.Axis(labelAngle=-35, labelLimit=140)),
-        xOffset="data:N",
-        y=alt.Y("share:Q", axis=alt.Axis(format="%", title="share of rows")),
-        color=alt.Color("data:N", title=None, legend=alt.Legend(orient="top")),
-        tooltip=["bin:N", "data:N", alt.Tooltip("share:Q", format=".1%")],
-    ).properties(height=HEIGHT + 80)
-
-
-def slice_intervals(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """Per slice (columns slice, value, lower, upper): the point estimate with its interval."""
-    base = alt.Chart(frame).encode(y=alt.Y("slice:N", sort=list(frame["slice"]), title=None))
-    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("lower:Q", title=metric, scale=alt.Scale(zero=False)),
-                                               x2="upper:Q")
-    points = base.mark_point(filled=True, size=60).encode(
-        x="value:Q", tooltip=["slice:N", alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lower:Q", format=".3f"),
-                              alt.Tooltip("upper:Q", format=".3f"), "n:Q"])
-    return alt.LayerChart(layer=[bars, points]).properties(height=int(36 * len(frame) + 20))
 
 
 def alert_timeline(frame: pd.DataFrame, start: datetime, end: datetime, deploys: Sequence[Deploy] = ()) -> alt.LayerChart:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -10,10 +10,11 @@ import streamlit as st
 
 from config.ownership import Ownership
 from dashboard import fmt
+from dashboard.html_table import Column, html_table
 from dashboard.state import Selection
 
 __all__ = ["OWNERSHIP_COLUMNS", "ownership_caption", "ownership_cells", "ownership_markdown", "page_link_url",
-           "range_caption", "show_chart", "url_choice"]
+           "range_caption", "show_chart", "show_table", "url_choice"]
 
 # column_config for tables whose rows carry ownership_cells()
 OWNERSHIP_COLUMNS = {"runbook": st.column_config.LinkColumn(display_text="runbook")}
@@ -56,6 +57,13 @@ def show_chart(chart: alt.Chart | alt.LayerChart) -> None:
     squeezed layered charts to about half of it)."""
     height = getattr(chart, "height", alt.Undefined)
     st.altair_chart(chart, width="stretch", height=int(height) + 60 if isinstance(height, int) else "content")
+
+
+def show_table(rows: Sequence[Mapping[str, Any]], columns: Mapping[str, Column] | None = None,
+               where: Any = st) -> None:
+    """A small table as HTML (dashboard.html_table: much lighter in the browser than a grid);
+    ``where`` is st or a column/container."""
+    where.html(html_table(rows, columns))
 
 
 def ownership_markdown(ownership: Ownership) -> str:

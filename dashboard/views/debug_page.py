@@ -1,15 +1,16 @@
 """Debug: which features drifted and how, reference vs current for one feature, data-quality
 findings, accuracy per slice with intervals and the worst slices, and failed requests' inputs."""
 
-import pandas as pd
 import streamlit as st
 
 from analysis.jobs.schedule import model_analysis
 from config.monitors import FeatureType, Task
-from dashboard import charts, data, fmt
+from dashboard import data, fmt
+from dashboard import html_table as table
 from dashboard.context import page_context
 from dashboard.histogram import Overlay
-from dashboard.widgets import range_caption, show_chart, url_choice
+from dashboard.html_bars import histogram_html
+from dashboard.widgets import range_caption, show_table, url_choice
 
 ctx = page_context()
 sel = ctx.selection
@@ -27,16 +28,13 @@ else:
     st.caption(f"Latest window {fmt.when(drift.window_start)} → {fmt.when(drift.window_end)}; "
                f"history over {drift.windows} window(s) in the range.")
     ordered = sorted(drift.features, key=lambda f: (f.status != "drift", -(f.value or 0.0), f.feature))
-    st.dataframe(pd.DataFrame([{
+    show_table([{
         "feature": f.feature, "statistic": f.method, "value": f.value, "threshold": f.threshold,
         "decision": f.status, "p (adjusted)": f.p_adjusted, "n": f.n,
-        "windows drifted": f"{f.windows_drifted}/{drift.windows}",
-        "history": [v if v is not None else 0.0 for v in f.history],
-    } for f in ordered]), hide_index=True, width="stretch", column_config={
-        "value": st.column_config.NumberColumn(format="%.3f"),
-        "threshold": st.column_config.NumberColumn(format="%.3f"),
-        "p (adjusted)": st.column_config.NumberColumn(format="%.2g"),
-        "history": st.column_config.LineChartColumn("effect size over time", y_min=0.0),
+        "windows drifted": f"{f.windows_drifted}/{drift.windows}", "effect size over time": f.history,
+    } for f in ordered], {
+        "value": table.number(".3f"), "threshold": table.number(".3f"), "p (adjusted)": table.number(".2g"),
+        "n": table.number(",d"), "effect size over time": table.sparkline("effect size"),
     })
 
 features = [f for f in model.features if f.type is not FeatureType.text]
@@ -46,10 +44,14 @@ chosen = model.feature(feature) if feature is not None else None
 if feature is not None and chosen is not None:
     stats = next((f.statistics for f in drift.features if f.feature == feature), ())
     if stats:
-        with st.expander(f"Every statistic for {feature} (latest window)"):
-            st.dataframe(pd.DataFrame([{"statistic": s.metric, "value": s.value, "threshold": s.threshold,
-                                        "decision": s.status, "p": s.p_value} for s in stats]),
-                         hide_index=True, width="stretch")
+        # filled only while open (a rerun on toggle): nothing to draw for it on the first paint
+        details = st.expander(f"Every statistic for {feature} (latest window)", key="mw_statistics",
+                              on_change="rerun")
+        if details.open:
+            show_table([{"statistic": s.metric, "value": s.value, "threshold": s.threshold, "decision": s.status,
+                         "p": s.p_value} for s in stats],
+                       {"value": table.number(".4g"), "threshold": table.number(".4g"), "p": table.number(".2g")},
+                       where=details)
     # the current side is the latest analysed window, the same rows the drift decision judged
     start, end = sel.start, sel.end
     if drift.window_start is not None and drift.window_end is not None:
@@ -58,7 +60,7 @@ if feature is not None and chosen is not None:
                                  model_analysis(model).schedule.reference, start, end)
     if isinstance(found, Overlay):
         st.markdown(f"**{feature}: reference vs current** ({fmt.when(start)} → {fmt.when(end)})")
-        show_chart(charts.histogram_overlay(found))
+        st.html(histogram_html(found))
     else:
         st.info(found)
 
@@ -70,12 +72,11 @@ if not findings:
     else:
         st.info("No data-quality results in this range — they are computed with drift, per analysed window.")
 else:
-    st.dataframe(pd.DataFrame([{
+    show_table([{
         "check": q.check, "feature": q.feature, "slice": q.slice or "(all)", "value": q.value,
         "threshold": q.threshold, "n": q.n, "windows": q.windows, "last seen": fmt.when(q.last_window_end),
-    } for q in findings]), hide_index=True, width="stretch", column_config={
-        "value": st.column_config.NumberColumn(format="%.4g"),
-        "threshold": st.column_config.NumberColumn(format="%.4g")})
+    } for q in findings], {"value": table.number(".4g"), "threshold": table.number(".4g"), "n": table.number(",d"),
+                           "windows": table.number("d")})
 
 metric = "mae" if model.task is Task.regression else "accuracy"
 st.subheader(f"{metric.upper() if metric == 'mae' else 'Accuracy'} per slice")
@@ -89,20 +90,19 @@ else:
                f"[{fmt.MISSING if o.lower is None else f'{o.lower:.3f}'}, "
                f"{fmt.MISSING if o.upper is None else f'{o.upper:.3f}'}] on {o.n:,} labelled predictions; label "
                f"coverage {fmt.pct(perf.coverage.value if perf.coverage else None, 1)}.")
-    table = pd.DataFrame([{"slice": f"{k}={v}", "value": m.value, "lower": m.lower, "upper": m.upper, "n": m.n}
-                          for k, v, m in perf.slices])
-    if not table.empty:
-        left, right = st.columns([3, 2])
-        with left:
-            show_chart(charts.slice_intervals(table.dropna(subset=["value"]), metric))
-        right.dataframe(table, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%.3f") for c in ("value", "lower", "upper")})
+    if perf.slices:
+        show_table([{"slice": f"{k}={v}", metric: m.value, "lower": m.lower, "upper": m.upper, "n": m.n,
+                     "interval": (m.lower, m.value, m.upper)} for k, v, m in perf.slices], {
+            **{c: table.number(".3f") for c in (metric, "lower", "upper")}, "n": table.number(",d"),
+            "interval": table.interval(help=f"{metric} with its interval; every row on the same scale")})
     if perf.worst:
         st.markdown("**Worst slices** (significantly worse than the rest of the traffic)")
-        st.dataframe(pd.DataFrame([{
-            "slice": f"{w.slice_key}={w.slice_value}", w.loss or "loss": w.slice_loss, "rest": w.rest_loss,
-            "excess": w.excess, "n": w.n, "p (adjusted)": w.p_adjusted} for w in perf.worst]),
-            hide_index=True, width="stretch")
+        loss = perf.worst[0].loss or "loss"  # one window's worst slices share its task's loss
+        show_table([{
+            "slice": f"{w.slice_key}={w.slice_value}", loss: w.slice_loss, "rest": w.rest_loss,
+            "excess": w.excess, "n": w.n, "p (adjusted)": w.p_adjusted} for w in perf.worst],
+            {loss: table.number(".4g"), "rest": table.number(".4g"), "excess": table.number(".4g"),
+             "n": table.number(",d"), "p (adjusted)": table.number(".2g")})
 
 st.subheader("Recent failures")
 failures = data.recent_failures(url, model.name, sel.start, sel.end, sel.version_filter)
@@ -110,7 +110,6 @@ if not failures:
     st.success("No failed request among the sampled predictions in this range.")
 else:
     st.caption("Sampled inputs as stored: PII was redacted by the SDK and the collector before storage.")
-    frame = pd.DataFrame([{"time": fmt.when(f.time), "version": f.version, "prediction id": f.prediction_id,
-                           "error": f.error, "latency": fmt.ms(f.latency_ms),
-                           **{k: fmt.value(v) for k, v in f.features.items()}} for f in failures])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    show_table([{"time": fmt.when(f.time), "version": f.version, "prediction id": f.prediction_id,
+                 "error": f.error, "latency": fmt.ms(f.latency_ms), **{k: fmt.value(v) for k, v in f.features.items()}}
+                for f in failures])

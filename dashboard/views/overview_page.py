@@ -1,13 +1,13 @@
 """Overview: the fleet by risk, and the selected model's health in five numbers."""
 
-import pandas as pd
 import streamlit as st
 
 from config.ownership import ownership_of
 from dashboard import data, fmt
+from dashboard import html_table as table
 from dashboard.context import page_context
 from dashboard.cost_panel import cost_panel
-from dashboard.widgets import ownership_caption, range_caption
+from dashboard.widgets import ownership_caption, range_caption, show_table
 
 ctx = page_context()
 sel = ctx.selection
@@ -17,25 +17,18 @@ range_caption(sel, analysis_note=False)
 
 fleet = data.fleet(ctx.database_url, tuple((m.name, m.team) for m in ctx.monitors.models), sel.start, sel.end)
 st.subheader("Fleet, riskiest first")
-st.dataframe(
-    pd.DataFrame([{
-        "model": r.model, "risk": r.risk, "availability": r.availability, "requests": r.requests,
-        "budget left": r.budget_remaining, "worst SLO": r.worst_slo or "",
-        "exhausts in": fmt.budget_end(r.budget_remaining, r.time_to_exhaustion_s) if r.budget_remaining is not None else "",
-        "accuracy": r.accuracy.value if r.accuracy else None,
-        "accuracy is": r.accuracy.kind if r.accuracy else "no data",
-        "deploys/wk": r.deploys_per_week, "incidents": r.pages + r.tickets,
-    } for r in fleet]),
-    hide_index=True, width="stretch",
-    column_config={
-        "availability": st.column_config.NumberColumn(format="percent"),
-        "budget left": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-        "accuracy": st.column_config.NumberColumn(format="percent"),
-        "deploys/wk": st.column_config.NumberColumn(format="%.1f", help="deploys per week over the range"),
-        "incidents": st.column_config.NumberColumn(help="alerts firing now (pages and tickets)"),
-        "requests": st.column_config.NumberColumn(format="localized"),
-    },
-)
+show_table([{
+    "model": r.model, "risk": r.risk, "availability": r.availability, "requests": r.requests,
+    "budget left": r.budget_remaining, "worst SLO": r.worst_slo or "",
+    "exhausts in": fmt.budget_end(r.budget_remaining, r.time_to_exhaustion_s) if r.budget_remaining is not None else "",
+    "accuracy": r.accuracy.value if r.accuracy else None,
+    "accuracy is": r.accuracy.kind if r.accuracy else "no data",
+    "deploys/wk": r.deploys_per_week, "incidents": r.pages + r.tickets,
+} for r in fleet], {
+    "availability": table.percent(3), "requests": table.number(",d"), "budget left": table.bar(1),
+    "accuracy": table.percent(1), "deploys/wk": table.number(".1f", help="deploys per week over the range"),
+    "incidents": table.number("d", help="alerts firing now (pages and tickets)"),
+})
 
 mine = next(r for r in fleet if r.model == model.name)
 st.subheader(f"{model.name}" + (f" — {model.description}" if model.description else ""))
@@ -74,12 +67,8 @@ elif not statuses:
     st.info("No SLO evaluated yet — the scheduler evaluates SLOs every cycle (`modelwatch up` or "
             "`modelwatch scheduler`).")
 else:
-    st.dataframe(pd.DataFrame([{
+    show_table([{
         "SLO": s.slo, "kind": s.kind, "objective": s.objective, "state": s.state, "SLI": s.sli,
         "budget left": s.budget_remaining, "burn now": fmt.burn(s.current_burn),
         "exhausts in": fmt.budget_end(s.budget_remaining, s.time_to_exhaustion_s), "evaluated": fmt.when(s.evaluated_at),
-    } for s in statuses]), hide_index=True, width="stretch", column_config={
-        "objective": st.column_config.NumberColumn(format="percent"),
-        "SLI": st.column_config.NumberColumn(format="percent"),
-        "budget left": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
-    })
+    } for s in statuses], {"objective": table.percent(2), "SLI": table.percent(3), "budget left": table.bar(1)})

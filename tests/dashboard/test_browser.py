@@ -98,6 +98,8 @@ def test_overview_in_a_browser(browser, dashboard_url, seeded_store):
     assert metric_value(page, "Availability") == fmt.pct(1 - errors / requests, 3)
     assert metric_value(page, "Deploys / week") == "7.0"
     assert page.get_by_text("Fleet, riskiest first").is_visible()
+    fleet = page.locator("table.mw-table").first  # an HTML table, no grid script: readable text
+    assert fleet.locator("tbody tr").count() == 2 and fleet.locator("tbody tr").first.inner_text().startswith("fraud")
     page.close()
 
 
@@ -115,6 +117,10 @@ def test_oncall_in_a_browser(browser, dashboard_url, seeded_store):
 def test_debug_in_a_browser(browser, dashboard_url, seeded_store):
     page = open_rendered(browser, link(dashboard_url, "debug", seeded_store), "Debug", "debug")
     assert page.get_by_text("x: reference vs current").is_visible()
+    drift = page.locator("table.mw-table").first
+    assert drift.locator("tbody tr").first.inner_text().split("\t")[:1] == ["x"]  # the drifted feature first
+    assert drift.locator("img").first.evaluate("i => i.complete && i.naturalWidth > 0")  # its sparkline drew
+    assert page.locator(".mw-hist-bin").count() >= 3 and page.locator(".mw-hist-bin span").first.is_visible()
     caption = page.get_by_text("labelled predictions; label coverage").inner_text()
     assert "accuracy 0." in caption and "on 100 labelled predictions" in caption
     page.close()

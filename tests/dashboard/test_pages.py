@@ -15,6 +15,7 @@ from analysis.stats.histogram import histogram_quantile
 from dashboard import fmt
 from modelwatch.counters import DEFAULT_BOUNDS_MS
 from tests.dashboard.conftest import SeededStore
+from tests.dashboard.html_read import histogram_bars, html_tables, parse_tables
 from tests.dashboard.seed import DEPLOY_AGO, OUTAGE_MINUTES
 
 pytestmark = pytest.mark.timeout(240)
@@ -50,11 +51,11 @@ def test_overview_ranks_the_paging_model_first_and_shows_its_numbers(seeded_stor
     at = open_page(seeded_store, "overview")
     s = seeded_store.seeded
     requests, errors, _ = s.totals(s.start, s.now)
-    fleet = at.dataframe[0].value
+    fleet, budgets = html_tables(at)
     assert list(fleet["model"]) == ["fraud", "churn"] and list(fleet["risk"]) == ["paging", "ok"]
-    assert fleet["requests"][0] == requests == 24 * 60 * 100
-    assert fleet["availability"][0] == pytest.approx(1 - errors / requests) and errors == OUTAGE_MINUTES * 20
-    assert fleet["availability"][1] == 1.0
+    assert fleet["requests"][0] == f"{requests:,}" and requests == 24 * 60 * 100
+    assert fleet["availability"][0] == fmt.pct(1 - errors / requests, 3) and errors == OUTAGE_MINUTES * 20
+    assert fleet["availability"][1] == "100.000 %"
     shown = metrics(at)
     assert shown["Availability"] == fmt.pct(1 - errors / requests, 3) == "99.583 %"
     assert shown["Deploys / week"] == "7.0"  # v2, deployed 10 h ago, is the day's one deploy
@@ -63,11 +64,11 @@ def test_overview_ranks_the_paging_model_first_and_shows_its_numbers(seeded_stor
     # labels are 3 h late and the last 6 h have none: the latest window's accuracy is an estimate
     assert "Accuracy (estimated)" in shown and shown["Accuracy (estimated)"].endswith("%")
     assert fleet["accuracy is"][0] == "estimated"
-    budgets = at.dataframe[1].value.set_index("SLO")
+    budgets = budgets.set_index("SLO")
     stored = dict(rows(seeded_store, "SELECT slo, budget_remaining FROM slo_status WHERE model = 'fraud'"))
     assert set(budgets.index) == {"availability", "latency-p99", "accuracy"}
     for slo, budget in stored.items():
-        assert budgets.loc[slo, "budget left"] == pytest.approx(budget)
+        assert budgets.loc[slo, "budget left"] == fmt.pct(budget, 1)
     assert budgets.loc["availability", "state"] == "firing" and budgets.loc["availability", "exhausts in"] == "exhausted"
 
 
@@ -108,7 +109,8 @@ def test_oncall_follows_the_chosen_version(seeded_store, open_page):
 
 def test_debug_shows_the_drifted_feature_quality_slices_and_failures(seeded_store, open_page):
     at = open_page(seeded_store, "debug")
-    drift = at.dataframe[0].value.set_index("feature")
+    tables = html_tables(at)
+    drift = tables[0].set_index("feature")
     assert drift.index[0] == "x" and drift.loc["x", "decision"] == "drift"
     assert drift.loc["country", "decision"] == "no_drift"
     drifted, windows = map(int, drift.loc["x", "windows drifted"].split("/"))
@@ -118,30 +120,48 @@ def test_debug_shows_the_drifted_feature_quality_slices_and_failures(seeded_stor
     assert drifted == stored_drifted and drifted in (5, 6) and windows >= 22
     stored = rows(seeded_store, "SELECT value FROM analysis_results WHERE kind = 'drift' AND metric = 'drift' "
                                 "AND feature = 'x' AND slice_key = '' ORDER BY window_start DESC LIMIT 1")[0][0]
-    assert drift.loc["x", "value"] == pytest.approx(stored) and len(drift.loc["x", "history"]) == windows
+    assert drift.loc["x", "value"] == f"{stored:.3f}"
+    # the sparkline's text: every window of the range, ending on the latest value
+    assert drift.loc["x", "effect size over time"].startswith(f"effect size over {windows} windows: ")
+    assert drift.loc["x", "effect size over time"].endswith(f"latest {stored:.3g}")
     assert at.selectbox(key="mw_choice_feature").value == "x"  # the most drifted feature by default
-    (spec, frames), *_ = charts(at)
-    shares = frames[0].pivot_table(index="bin", columns="data", values="share")
+    bars = histogram_bars(at)
+    shares = bars.pivot_table(index="bin", columns="data", values="share")
     current = [c for c in shares.columns if c.startswith("current")][0]
-    assert shares["reference"].sum() == pytest.approx(1.0) and shares[current].sum() == pytest.approx(1.0)
+    assert list(dict.fromkeys(bars["bin"]))[-1] == "missing"  # the profile's bin order
+    assert shares["reference"].sum() == pytest.approx(1.0, abs=1e-3) and shares[current].sum() == pytest.approx(1.0, abs=1e-3)
     assert shares.loc["(1.30033, +inf)", current] > 0.5 > shares.loc["(1.30033, +inf)", "reference"]
-    quality = at.dataframe[2].value
+    quality = next(t for t in tables if "check" in t.columns)
     assert ("missing_rate", "amount") in set(zip(quality["check"], quality["feature"]))
-    slices = next(d.value for d in at.dataframe if "slice" in d.value.columns and "upper" in d.value.columns)
+    slices = next(t for t in tables if "interval" in t.columns)
     assert slices["slice"].iloc[0] == "country=FR"  # its labels are often the other class
-    assert (slices["lower"] <= slices["value"]).all() and (slices["value"] <= slices["upper"]).all()
-    failures = at.dataframe[-1].value
+    for _, row in slices[slices["accuracy"] != fmt.MISSING].iterrows():
+        lower, value, upper = (float(row[c]) for c in ("lower", "accuracy", "upper"))
+        assert lower <= value <= upper and row["interval"] == f"{row['accuracy']} [{row['lower']}, {row['upper']}]"
+    failures = tables[-1]
     expected = rows(seeded_store, "SELECT count(*) FROM predictions WHERE error IS NOT NULL")[0][0]
     assert len(failures) == min(expected, 20) and set(failures["error"]) == {"upstream timeout: feature store"}
     assert set(failures["email"]) == {"[redacted:email]"}
+
+
+def test_debug_statistics_of_the_chosen_feature_render_only_once_opened(seeded_store, open_page):
+    at = open_page(seeded_store, "debug")
+    details = at.expander[0]
+    assert details.label == "Every statistic for x (latest window)" and len(details.html) == 0  # nothing sent
+    at.session_state["mw_statistics"] = True  # what clicking the expander does (it reruns the page)
+    at.run()
+    statistics = parse_tables(at.expander[0].html[0].proto.body)[0]
+    drift = html_tables(at)[0].set_index("feature")
+    shown = statistics.set_index("statistic")
+    assert drift.loc["x", "statistic"] in shown.index and len(shown) >= 2
+    assert shown.loc[drift.loc["x", "statistic"], "decision"] == "exceeds"  # the statistic behind the drift
 
 
 def test_debug_categorical_overlay_and_delayed_labels(seeded_store, open_page):
     s = seeded_store.seeded
     at = open_page(seeded_store, "debug", feature="country",
                    **{"from": (s.now - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ")})
-    (spec, frames), *_ = charts(at)
-    assert list(dict.fromkeys(frames[0]["bin"])) == ["DE", "US", "FR", "other", "unseen", "missing"]
+    assert list(dict.fromkeys(histogram_bars(at)["bin"])) == ["DE", "US", "FR", "other", "unseen", "missing"]
     assert "No labels yet for this window — labels arrive via POST /v1/labels" in " ".join(texts(at))
     assert at.query_params["feature"] == "country"
 

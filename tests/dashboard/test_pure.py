@@ -129,3 +129,48 @@ def test_overlay_bins_the_current_values_like_the_drift_statistics():
     assert shares == pytest.approx({"a": 1 / 3, "b": 0.0, "other": 0.0, "unseen": 1 / 3, "missing": 1 / 3})
     with pytest.raises(ValueError):
         overlay("x", {"kind": "text"}, current)
+
+
+def test_html_table_formats_escapes_and_draws_bars_and_intervals():
+    from dashboard import html_table as t
+    from tests.dashboard.html_read import parse_tables
+
+    rows = [{"model": "<b>fraud</b>", "n": 12500.0, "budget": 1.7, "p": None, "ci": (0.70, 0.75, 0.80)},
+            {"model": "churn", "n": 3, "budget": -0.2, "p": 0.0123, "ci": (0.5, 0.6, None), "extra": "only here"}]
+    markup = t.html_table(rows, {"n": t.number(",d"), "budget": t.bar(1), "p": t.number(".2g"), "ci": t.interval()})
+    assert "<b>fraud" not in markup and "&lt;b&gt;fraud&lt;/b&gt;" in markup  # text is escaped, never markup
+    table, = parse_tables(markup)
+    assert list(table.columns) == ["model", "n", "budget", "p", "ci", "extra"]  # every key, in first-seen order
+    assert list(table["n"]) == ["12,500", "3"] and list(table["p"]) == [fmt.MISSING, "0.012"]
+    assert list(table["budget"]) == ["170.0 %", "-20.0 %"] and list(table["extra"]) == ["", "only here"]
+    assert 'style="width:100.0%"' in markup and 'style="width:0.0%"' in markup  # bars stay inside their track
+    assert list(table["ci"]) == ["0.750 [0.700, 0.800]", "0.600 [0.500, —]"]
+    # one scale for the column: 0.5 .. 0.8, so the first interval spans 2/3 .. 1 and its dot sits at 5/6
+    assert 'left:66.7%;width:33.3%' in markup and 'left:83.3%' in markup
+
+
+def test_sparkline_keeps_spikes_and_says_what_it_shows():
+    from dashboard.html_table import SPARK_HEIGHT, html_table, sparkline, sparkline_points
+    from tests.dashboard.html_read import parse_tables
+
+    values = [0.0] * 500 + [2.0] + [0.0] * 499 + [None, 1.0]
+    points = sparkline_points(values, width=100, height=20)
+    assert len(points) == 100 and points[0][0] == 0.0 and points[-1][0] == 100.0  # one point per pixel column
+    assert min(y for _, y in points) == pytest.approx(1.5)  # the one-window spike reaches the top
+    assert max(y for _, y in points) == pytest.approx(18.5)  # zeros (and the gap) sit at the bottom
+    assert sparkline_points([0.3], width=10, height=SPARK_HEIGHT) == [(0.0, 1.5)]
+    table, = parse_tables(html_table([{"f": "x", "history": values}], {"history": sparkline("effect size")}))
+    assert table["history"][0] == "effect size over 1002 windows: 0 to 2, latest 1"
+    assert "data:image/svg+xml;base64," in html_table([{"h": [0.1, 0.2]}], {"h": sparkline()})
+
+
+def test_histogram_bars_scale_to_a_round_axis_and_carry_exact_shares():
+    from dashboard.histogram import Overlay
+    from dashboard.html_bars import axis_top, histogram_html
+
+    assert [axis_top(x) for x in (0.4, 0.173, 0.55, 1.0, 0.0, 0.026)] == pytest.approx([0.4, 0.2, 0.8, 1.0, 1.0, 0.04])
+    o = Overlay("x", ("(-inf, 0]", "(0, +inf)", "missing"), (0.5, 0.5, 0.0), (0.1, 0.85, 0.05), 2000)
+    markup = histogram_html(o)
+    assert 'style="height:85.00%;background:#0068c9" title="(0, +inf) · current (2,000 rows): 85.00 %"' in markup
+    assert 'style="height:50.00%;background:#83c9ff" title="(-inf, 0] · reference: 50.00 %"' in markup
+    assert [f"<div>{v} %</div>" in markup for v in (100, 75, 50, 25, 0)] == [True] * 5  # the axis: 0 .. 100 %
