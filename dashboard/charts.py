@@ -10,7 +10,7 @@ import pandas as pd
 
 from store.dashboard_reads import Deploy
 
-__all__ = ["alert_timeline", "burndown", "time_series"]
+__all__ = ["alert_timeline", "burndown", "daily_bars", "time_series"]
 
 HEIGHT = 220
 
@@ -52,6 +52,18 @@ def time_series(frame: pd.DataFrame, value_title: str, deploys: Sequence[Deploy]
                  alt.Tooltip("value:Q", format=".2%" if percent else ".1f")],
     )
     return alt.LayerChart(layer=[lines, *_deploy_layer(deploys, start, end)]).properties(height=HEIGHT)
+
+
+def daily_bars(frame: pd.DataFrame, value: str, value_title: str, deploys: Sequence[Deploy], start: datetime,
+               end: datetime) -> alt.LayerChart:
+    """One bar per UTC day (columns day, day_end as ISO dates, ``value``) on a time axis, so the
+    deploys inside ``[start, end)`` mark the days they happened on like every other chart."""
+    bars = alt.Chart(frame).mark_bar(opacity=0.85).encode(
+        x=alt.X("day:T", title=None, axis=alt.Axis(format="%b %d")), x2="day_end:T",
+        y=alt.Y(f"{value}:Q", title=value_title),
+        tooltip=[alt.Tooltip("day:T", format="%Y-%m-%d", title="UTC day"), alt.Tooltip(f"{value}:Q", format=",.2f")],
+    )
+    return alt.LayerChart(layer=[bars, *_deploy_layer(deploys, start, end)]).properties(height=160)
 
 
 def burndown(frame: pd.DataFrame, deploys: Sequence[Deploy] = ()) -> alt.LayerChart:

@@ -7,13 +7,15 @@ Figures follow docs/cost.md: whole UTC hours, exact request counters, the model'
 from __future__ import annotations
 
 import json
+
 import pandas as pd
 import streamlit as st
 
 from analysis.cost import DAY, day_start, money
 from config.monitors import Model
-from dashboard import data, fmt
+from dashboard import charts, data, fmt
 from dashboard.state import Selection
+from dashboard.widgets import show_chart
 from store.types import utc_now
 
 __all__ = ["CHART_DAYS", "cost_panel"]
@@ -50,7 +52,11 @@ def cost_panel(url: str, model: Model, selection: Selection) -> None:
     cols[3].metric("Spend today (projected)", money(today.projected, currency),
                    help=f"UTC day {today.day.isoformat()}: {money(today.spent, currency)} so far; the rest at the "
                    "recent request rate with the fleets still serving kept running.")
-    frame = pd.DataFrame({"day": [d.day.isoformat() for d in recent.days], "spend": [d.cost for d in recent.days]})
+    frame = pd.DataFrame({"day": [d.day.isoformat() for d in recent.days],
+                          "day_end": [(d.day + DAY).isoformat() for d in recent.days],
+                          "spend": [d.cost for d in recent.days]})
     st.caption(f"Spend per UTC day ({currency}), the last {CHART_DAYS} days of the range; the last bar may be a "
-               "day still running.")
-    st.bar_chart(frame, x="day", y="spend", height=160, width="stretch")
+               "day still running; dashed lines: deploys.")
+    chart_start = last_day_end - CHART_DAYS * DAY
+    deploys = data.deploys(url, model.name, chart_start, selection.end)
+    show_chart(charts.daily_bars(frame, "spend", currency, deploys, chart_start, selection.end))

@@ -14,7 +14,10 @@ import pytest
 import yaml
 
 from analysis.cost import day_start
+from config.loader import load_monitors
 from store.bootstrap import create_schema
+from store.catalog import sync_models
+from store.deploys import record_deploy
 from store.engine import create_engine
 from store.types import utc_now
 from store.writes import write_counters
@@ -27,7 +30,8 @@ APP = REPO_ROOT / "dashboard" / "app.py"
 
 @pytest.fixture
 def cost_store(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Yesterday (UTC) in the store: v1 1,000 requests in the 10:00 hour, v2 500 in the 11:00 hour."""
+    """Yesterday (UTC) in the store: v1 1,000 requests in the 10:00 hour, v2 500 in the 11:00 hour,
+    and v2 deployed at 11:00."""
     url = f"sqlite:///{tmp_path / 'cost.db'}"
     engine = create_engine(url)
     create_schema(engine)
@@ -35,9 +39,11 @@ def cost_store(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     write_counters(engine, [counter_row("v1", yesterday + timedelta(hours=10, minutes=m), 100) for m in range(10)]
                    + [counter_row("v2", yesterday + timedelta(hours=11, minutes=m), 250) for m in (5, 50)]
                    + [counter_row("v1", yesterday + timedelta(hours=10), 40, model=PLAIN)])
-    engine.dispose()
     config = tmp_path / "monitors.yaml"
     config.write_text(yaml.safe_dump({"version": 1, "models": [model_entry(PRICED, COSTS), model_entry(PLAIN)]}))
+    sync_models(engine, load_monitors(config))  # deploys refer to declared models
+    record_deploy(engine, PRICED, "v2", source="cli", actor="cli:test", time=yesterday + timedelta(hours=11))
+    engine.dispose()
     yield url, config
 
 
@@ -71,7 +77,10 @@ def test_overview_shows_cost_of_a_priced_model(monkeypatch: pytest.MonkeyPatch, 
     yesterday = (day_start(utc_now()) - timedelta(days=1)).date().isoformat()
     assert len(frame) == 14 and frame.set_index("day")["spend"][yesterday] == pytest.approx(4.75)
     assert frame["spend"].sum() == pytest.approx(4.75)
-    assert json.loads(chart.proto.spec)["mark"]["type"] == "bar"
+    layers = json.loads(chart.proto.spec)["layer"]
+    assert layers[0]["mark"]["type"] == "bar" and len(layers) == 3  # bars, then the deploy rules and labels
+    marks = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets[1:]]
+    assert any("deploy v2" in set(m.get("version", ())) for m in marks)  # v2's deploy yesterday is marked
 
 
 def test_overview_has_no_cost_panel_without_costs(monkeypatch: pytest.MonkeyPatch, cost_store: tuple[str, Path]) -> None:
