@@ -10,19 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from modelwatch.cli_shadow import _fail, _model  # shared: a failed command exits 2
+
 __all__ = ["add_canary_commands"]
 
 STYLES = {"promote": "bold green", "rollback": "bold red", "keep_watching": "bold yellow"}
-
-
-def _fail(message: str) -> int:
-    print(f"FAILED: {message}", file=sys.stderr)
-    return 2
 
 
 def _window(args: argparse.Namespace, model: Any) -> tuple[datetime, datetime]:
@@ -105,7 +101,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     from analysis.canary.report import canary_report
     from analysis.canary.roles import CanaryError
     from modelwatch.cli_analysis import _store_and_monitors
-    from modelwatch.cli_shadow import _model
 
     if args.stable is not None and args.stable == args.canary:
         return _fail(f"--stable and --canary are both {args.stable!r}: name two different versions")
