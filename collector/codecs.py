@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from collector.columnar_types import columns_decoder
 from collector.redaction import Redactor
 from collector.rows import StructAccess
 from collector.wire import Envelope, NonNegative, PredictionId, Timestamp, Version
@@ -51,6 +52,8 @@ class ModelCodec:
     # Whole request bodies (envelope and typed records) in one pass: see ingest.decode_batch.
     prediction_envelope: msgspec.json.Decoder[Any]
     label_envelope: msgspec.json.Decoder[Any]
+    # Whole columnar prediction bodies in one pass (collector.columnar).
+    columns_envelope: msgspec.json.Decoder[Any]
 
 
 def _features_type(model: Model, tag: str) -> type:
@@ -122,4 +125,5 @@ def build_codec(model: Model, tag: str, pii_key: bytes | None) -> ModelCodec:
         label=msgspec.json.Decoder(label_type),
         prediction_envelope=msgspec.json.Decoder(Envelope[list[prediction_type]]),  # type: ignore[valid-type]
         label_envelope=msgspec.json.Decoder(Envelope[list[label_type]]),  # type: ignore[valid-type]
+        columns_envelope=columns_decoder(model, tag),
     )

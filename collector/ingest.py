@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from collector import decode, nul, validate
+from collector import columnar, decode, nul, validate
 from collector.body import JSON
 from collector.codecs import ModelCodec
 from collector.errors import CollectorError, Problem
@@ -111,6 +111,11 @@ def decode_batch(state: CollectorState, body: bytes, fmt: str, query: Mapping[st
         clean = _decoded_in_one_pass(state, body, kind)
         if clean is not None:
             return clean
+        if kind == "predictions" and columnar.looks_columnar(body):
+            as_records = columnar.decode_as_records(body, state.codec, state.settings.max_records_per_batch)
+            if as_records is not None:
+                state.metrics.columnar_batches.labels(as_records[1].model.name, "records").inc()
+                return as_records
     envelope, slow = _envelope(body, fmt, query, kind)
     codec = state.codec(envelope.model)
     if kind == "predictions":
@@ -181,7 +186,40 @@ def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded
     return Outcome(kind, model, result.inserted, result.duplicates, problems)
 
 
+def _columnar_in_one_pass(state: CollectorState, body: bytes) -> Outcome | None:
+    """A clean columnar batch (collector.columnar), stored without making a record per row.
+    None when it does not apply: then decode_batch turns the columns into records."""
+    codec = state.codecs.get(decode.model_named_first(body) or "")
+    if codec is None or nul.may_hold_nul(body):
+        return None
+    try:
+        envelope = codec.columns_envelope.decode(body)
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    if envelope.columns is None or envelope.model != codec.model.name:
+        return None
+    n = len(envelope.columns.prediction_id)
+    limit = state.settings.max_records_per_batch
+    if n > limit:
+        raise CollectorError(413, f"{n} records in one batch; the limit is {limit}")
+    now = datetime.now(timezone.utc)
+    bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
+    try:
+        rows, versions = columnar.fast_columns(codec, envelope, bounds)
+    except columnar.Decline:
+        return None
+    if rows:
+        state.note_versions(codec.model.name, versions, now)
+    state.metrics.columnar_batches.labels(codec.model.name, "fast").inc()
+    return _finish(state, "predictions", codec.model.name, envelope, decode.Decoded([]), rows, write_predictions,
+                   codec.redactor.error)
+
+
 def ingest_predictions(state: CollectorState, body: bytes, fmt: str, query: Mapping[str, str]) -> Outcome:
+    if fmt == JSON and columnar.looks_columnar(body):
+        done = _columnar_in_one_pass(state, body)
+        if done is not None:
+            return done
     envelope, codec, decoded = decode_batch(state, body, fmt, query, "predictions")
     nul.check_envelope(envelope, ("version",))
     nul.reject_records_with_nul(decoded, body)

@@ -26,6 +26,7 @@ class CollectorMetrics:
     request_duration: Histogram
     body_bytes: Histogram
     database_unavailable: Counter
+    columnar_batches: Counter
 
 
 def create_metrics() -> CollectorMetrics:
@@ -51,6 +52,10 @@ def create_metrics() -> CollectorMetrics:
         database_unavailable=Counter(
             "modelwatch_database_unavailable", "Requests answered 503 because the database was unreachable.",
             registry=registry),
+        columnar_batches=Counter(
+            "modelwatch_columnar_batches", "Columnar prediction batches by the path that took them: fast, or "
+            "records (turned into records because some row or column needed it; docs/protocol.md).",
+            ["model", "path"], registry=registry),
     )
 
 

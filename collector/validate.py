@@ -129,14 +129,13 @@ def _admitted(decoded: Decoded, batch_version: str | None, bounds: TimeBounds, f
     return kept, times, versions, fresh
 
 
-def _outputs(records: list[Any], classifier: bool) -> tuple[list[str | None], list[float | None]]:
+def outputs(predictions: list[Any], classifier: bool) -> tuple[list[str | None], list[float | None]]:
     """Predictions as text (classes the way config spells them), and the numeric value of a
     regression prediction."""
-    predictions = _column(records, "prediction")
     if set(map(type, predictions)) <= _TEXT_OR_NULL:  # the usual case: labels sent as text
-        return predictions, [None] * len(records)
+        return predictions, [None] * len(predictions)
     if classifier:
-        return [p if p is None or p.__class__ is str else label_text(p) for p in predictions], [None] * len(records)
+        return [p if p is None or p.__class__ is str else label_text(p) for p in predictions], [None] * len(predictions)
     return [None if p is None else repr(p) for p in predictions], predictions
 
 
@@ -167,7 +166,7 @@ def prediction_columns(codec: ModelCodec, decoded: Decoded, batch_version: str |
     errors = _column(records, "error")
     if errors.count(None) != n:
         errors = [None if e is None else redactor.error(e[:MAX_ERROR_CHARS]) for e in errors]
-    predictions, values = _outputs(records, codec.classifier)
+    predictions, values = outputs(_column(records, "prediction"), codec.classifier)
     batch = PredictionColumns(
         time=times, model=[codec.model.name] * n, version=versions,
         prediction_id=_column(records, "prediction_id"), features=features, prediction=predictions,

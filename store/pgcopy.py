@@ -172,11 +172,11 @@ _tzinfo = attrgetter("tzinfo")
 
 def _documents(column: sa.Column[Any], values: list[Any]) -> list[bytes | None]:
     """A JSON column's values as COPY fields (what document_field makes), inlined: this runs
-    once per row."""
+    once per row. ``bytes`` values are JSON text already (collector.columnar makes them)."""
     encode = _encode
     if document_field(column) is jsonb_field:
-        return [None if v is None else JSONB_VERSION + encode(v) for v in values]
-    return [None if v is None else encode(v) for v in values]
+        return [None if v is None else JSONB_VERSION + (v if v.__class__ is bytes else encode(v)) for v in values]
+    return [None if v is None else v if v.__class__ is bytes else encode(v) for v in values]
 
 
 def prediction_copy_columns(batch: PredictionColumns) -> tuple[tuple[str, ...], tuple[str, ...]]:

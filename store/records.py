@@ -33,8 +33,8 @@ class PredictionColumns:
     """A batch of predictions as parallel columns, one list per ``predictions`` column, all of
     the same length: the shape COPY consumes, so the collector builds it without a per-row object.
 
-    ``features`` holds JSON objects: dicts, or msgspec Structs (stored as msgspec encodes them,
-    with their field renames; a field set to ``msgspec.UNSET`` is left out).
+    ``features`` holds JSON objects: dicts, msgspec Structs (stored as msgspec encodes them, with
+    their field renames; a field set to ``msgspec.UNSET`` is left out) or JSON text as bytes.
     ``feature_lag_s`` / ``feature_lags`` (FRESHNESS_FIELDS) are None for a batch in which no
     row carries a feature time: then those columns are not written at all (they stay NULL).
     """

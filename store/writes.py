@@ -42,8 +42,10 @@ _insert_ignoring_duplicates = insert_ignoring_duplicates
 
 
 def prediction_dicts(batch: PredictionColumns, received_at: datetime) -> list[dict[str, Any]]:
-    """INSERT parameters; features that are msgspec Structs become plain dicts for the JSON type."""
-    features = [f if f.__class__ is dict else msgspec.to_builtins(f) for f in batch.features]
+    """INSERT parameters; features that are msgspec Structs or JSON text (bytes) become plain
+    dicts for the JSON type."""
+    features = [f if f.__class__ is dict else msgspec.json.decode(f) if f.__class__ is bytes
+                else msgspec.to_builtins(f) for f in batch.features]
     names = PREDICTION_FIELDS + FRESHNESS_FIELDS if batch.has_freshness else PREDICTION_FIELDS
     columns = [getattr(batch, name) for name in names]
     columns[PREDICTION_FIELDS.index("features")] = features
