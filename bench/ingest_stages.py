@@ -3,7 +3,8 @@
     python bench/ingest_stages.py [--batches 20] [--batch-size 5000]
 
 The same rows as bench/ingest (20 numeric + 5 categorical features). SDK side: building the
-wire records and encoding them into a request body (what the SDK's background thread does). Collector
+wire records and encoding them into a request body (what the SDK's background thread does), and
+the columnar body the SDK sends by default (modelwatch/columnar.py). Collector
 side: decoding a request body, validation and redaction into store columns, the COPY rows, and
 the COPY itself into a throwaway PostgreSQL (or MODELWATCH_BENCH_DATABASE_URL), with the
 server backend's own CPU. Each figure is the best of three passes over all batches (CPU time,
@@ -61,6 +62,7 @@ def main() -> None:
     from collector.app import create_app
     from config.loader import parse_monitors
     from config.settings import Settings
+    from modelwatch.columnar import columns_body
     from modelwatch.payloads import EncodeStats, encode_batch, encode_items, prediction_record
     from store import pgcopy
     from store.bootstrap import create_schema
@@ -76,9 +78,15 @@ def main() -> None:
         pieces, _ = encode_items(batch, build, EncodeStats(), print)
         return encode_batch({"model": "bench", "version": "v1", "batch_id": os.urandom(16).hex()}, pieces)
 
+    def encode_columns(batch: list[Any]) -> bytes:
+        body = columns_body(batch, {"model": "bench", "version": "v1", "batch_id": os.urandom(16).hex()}, None, EncodeStats())
+        assert body is not None, "the bench rows are eligible for columns"
+        return body
+
     print(f"bench/ingest_stages — {args.batches} batches of {args.batch_size}, CPU per row")
     print("SDK background thread")
     bodies = best_cpu_per_row("build + encode records into a body", encode, items, rows)
+    best_cpu_per_row("build + encode columnar body", encode_columns, items, rows)
 
     tmp = Path(tempfile.mkdtemp(prefix="mw-bench-stages-"))
     server = None

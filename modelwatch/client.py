@@ -24,7 +24,7 @@ from modelwatch.redact import RedactionPolicy
 from modelwatch.retry import RetryPolicy
 from modelwatch.sampling import HASH_SPACE, id_hash, sample_threshold
 from modelwatch.transport import Transport, make_transport
-from modelwatch.worker import BackgroundWorker, ExportSettings
+from modelwatch.worker import WIRE_FORMATS, BackgroundWorker, ExportSettings
 
 __all__ = ["Client", "ClientStats"]
 
@@ -62,7 +62,12 @@ class Client:
     transport (e.g. an InMemoryTransport). ``debug`` (default: env MODELWATCH_SDK_DEBUG) re-raises
     SDK-internal errors instead of swallowing them. ``sample_labels`` ships labels only for
     sampled ids; by default every label ships, since the process logging labels may run with
-    another rate than the one that logged the predictions.
+    another rate than the one that logged the predictions. ``wire_format``: ``"columns"`` (default)
+    sends a predictions batch as one columnar body (each feature named once, float columns packed;
+    several times cheaper to encode) when it can: no ``pii`` policy, no ``feature_timestamp``, and
+    every features dict with the same keys in the same order; any other batch goes as records.
+    A collector that does not take columns gets records from then on (one warning is logged).
+    ``"records"`` always sends records.
 
     Raises ValueError at construction for invalid settings.
     """
@@ -89,6 +94,7 @@ class Client:
         debug: bool | None = None,
         flush_at_exit: bool = True,
         shutdown_timeout: float = 2.0,
+        wire_format: str = "columns",
     ) -> None:
         if not model or not isinstance(model, str):
             raise ValueError(f"model must be a non-empty string, got {model!r}")
@@ -98,6 +104,8 @@ class Client:
             raise ValueError(f"batch_size and max_queue_size must be >= 1, got {batch_size}, {max_queue_size}")
         if not flush_interval > 0:
             raise ValueError(f"flush_interval must be positive, got {flush_interval!r}")
+        if wire_format not in WIRE_FORMATS:
+            raise ValueError(f"wire_format must be one of {', '.join(WIRE_FORMATS)}, got {wire_format!r}")
         threshold = sample_threshold(sample_rate)
         self.model = model
         self.version = version
@@ -115,6 +123,7 @@ class Client:
             batch_size=batch_size,
             flush_interval=flush_interval,
             retry=RetryPolicy(backoff_base, backoff_cap, retry_deadline, request_timeout),
+            wire_format=wire_format,
         )
         self._transport = make_transport(url, token, transport)
         self._errors = InternalErrors(debug_from_env() if debug is None else debug)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from modelwatch.columnar import payload_records
 from modelwatch.transport import Transport, TransportResult
 
 __all__ = ["InMemoryTransport", "SentRequest"]
@@ -74,7 +75,7 @@ class InMemoryTransport(Transport):
             self._requests.append(SentRequest(path, body, True))
         if answer is not None:
             return answer
-        n = len(payload.get("records", ()))
+        n = len(payload_records(payload))
         ack = {"accepted": 0 if duplicate else n, "duplicates": n if duplicate else 0, "rejected": []}
         return TransportResult(200, json.dumps(ack).encode())
 
@@ -99,8 +100,9 @@ class InMemoryTransport(Transport):
         return out
 
     def records(self, path: str = "/v1/predictions") -> list[dict[str, Any]]:
-        """Return the records accepted on ``path``, each batch counted once."""
-        return [r for p in self.payloads(path) for r in p.get("records", ())]
+        """Return the records accepted on ``path``, each batch counted once (a columnar body
+        read as the records it stands for)."""
+        return [r for p in self.payloads(path) for r in payload_records(p)]
 
     def clear(self) -> None:
         """Forget the recorded requests and scripted failures."""

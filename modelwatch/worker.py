@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelwatch._internal import InternalErrors
+from modelwatch.columnar import columns_body
 from modelwatch.counters import RequestCounters, counters_payload
 from modelwatch.payloads import (
     EncodeStats,
@@ -36,13 +37,14 @@ from modelwatch.redact import RedactionPolicy
 from modelwatch.retry import Delivery, RetryPolicy, deliver
 from modelwatch.transport import Transport
 
-__all__ = ["BackgroundWorker", "ExportSettings", "plan_export"]
+__all__ = ["WIRE_FORMATS", "BackgroundWorker", "ExportSettings", "plan_export", "refuses_columns"]
 
 logger = logging.getLogger("modelwatch")
 
 PREDICTIONS_PATH = "/v1/predictions"
 LABELS_PATH = "/v1/labels"
 COUNTERS_PATH = "/v1/counters"
+WIRE_FORMATS = ("columns", "records")  # how predictions batches go (docs/protocol.md)
 
 
 def plan_export(buffered: int, batch_size: int, now: float, timer_due_at: float, forced: bool) -> int:
@@ -65,6 +67,7 @@ class ExportSettings:
     flush_interval: float = 5.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_pending_counters: int = 100
+    wire_format: str = "columns"  # one of WIRE_FORMATS; columns only where eligible (modelwatch.columnar)
 
 
 @dataclass
@@ -102,6 +105,8 @@ class BackgroundWorker:
         self._rng = random.Random()
         self._next_timer = time.monotonic() + settings.flush_interval
         self._cycle_failures = 0
+        # Off for good once a collector without columnar support refused a columnar body.
+        self._columns = settings.wire_format == "columns"
         self.sent_predictions = 0
         self.sent_labels = 0
         self.sent_counter_batches = 0
@@ -249,11 +254,37 @@ class BackgroundWorker:
 
     def _ship_predictions(self, batch: list[PredictionItem]) -> None:
         s = self.settings
+        envelope = {"model": s.model, "version": s.version}  # "model" first: the collector's fast path
+        if self._columns and s.policy is None and self._ship_columns(envelope, batch):
+            return
 
         def build(item: PredictionItem, stats: EncodeStats | None) -> dict[str, Any]:
             return prediction_record(item, s.weight, s.policy, stats)
 
-        self._ship(PREDICTIONS_PATH, {"model": s.model, "version": s.version}, batch, build)
+        self._ship(PREDICTIONS_PATH, envelope, batch, build)
+
+    def _ship_columns(self, envelope: dict[str, Any], batch: list[PredictionItem]) -> bool:
+        """Ship ``batch`` as one columnar body; return False when it must go as records instead
+        (not eligible, not encodable, or refused by a collector that only takes records)."""
+        stats = EncodeStats()
+        try:
+            body = columns_body(batch, {**envelope, "batch_id": os.urandom(16).hex()}, self.settings.weight, stats)
+        except Exception as exc:  # the records path sends (or drops and counts) what this batch holds
+            if not isinstance(exc, ENCODE_ERRORS):  # anything else may be an SDK bug
+                self.errors.on_worker_thread(exc)
+            return False
+        if body is None:
+            return False
+        delivery = self._send(PREDICTIONS_PATH, body)
+        if refuses_columns(delivery):
+            self._columns = False
+            logger.warning("modelwatch: the collector does not take columnar batches (422, records missing); "
+                           "sending records from now on")
+            return False
+        self._log_undelivered(PREDICTIONS_PATH, delivery)
+        self._count_encode_drops(stats)  # only now: a batch resent as records counts its own
+        self._settle(PREDICTIONS_PATH, delivery, len(batch))
+        return True
 
     def _ship_labels(self, batch: list[LabelItem]) -> None:
         policy = self.settings.policy
@@ -266,14 +297,20 @@ class BackgroundWorker:
     def _ship(self, path: str, envelope: dict[str, Any], batch: list[Any], build: Any) -> None:
         stats = EncodeStats()
         pieces, count = encode_items(batch, build, stats, self._invalid_record)
+        self._count_encode_drops(stats)
+        if not count:
+            return
+        body = encode_batch({**envelope, "batch_id": os.urandom(16).hex()}, pieces)
+        self._settle(path, self._deliver(path, body), count)
+
+    def _count_encode_drops(self, stats: EncodeStats) -> None:
         if stats.non_finite:
             self.counters.drop("non_finite", stats.non_finite)
         if stats.invalid_feature_time:  # the record ships without it
             self.counters.drop("invalid_feature_time", stats.invalid_feature_time)
-        if not count:
-            return
-        body = encode_batch({**envelope, "batch_id": os.urandom(16).hex()}, pieces)
-        delivery = self._deliver(path, body)
+
+    def _settle(self, path: str, delivery: Delivery, count: int) -> None:
+        """Count a batch of ``count`` rows as sent (less the rows the answer rejected) or lost."""
         if not delivery.ok:
             self._lost(count, delivery.reason or "unknown")
             return
@@ -305,13 +342,20 @@ class BackgroundWorker:
             self._pending_counters.popleft()
 
     def _deliver(self, path: str, body: bytes) -> Delivery:
-        delivery = deliver(self.transport, path, body, self.settings.retry, self, self._rng)
-        if not delivery.ok:
-            result = delivery.result
-            status = result.status if result is not None else None
-            log = logger.warning if delivery.reason and delivery.reason.startswith("rejected_") else logger.debug
-            log("modelwatch: %s batch not delivered (%s, status %s, %d tries)", path, delivery.reason, status, delivery.attempts)
+        delivery = self._send(path, body)
+        self._log_undelivered(path, delivery)
         return delivery
+
+    def _send(self, path: str, body: bytes) -> Delivery:
+        return deliver(self.transport, path, body, self.settings.retry, self, self._rng)
+
+    def _log_undelivered(self, path: str, delivery: Delivery) -> None:
+        if delivery.ok:
+            return
+        result = delivery.result
+        status = result.status if result is not None else None
+        log = logger.warning if delivery.reason and delivery.reason.startswith("rejected_") else logger.debug
+        log("modelwatch: %s batch not delivered (%s, status %s, %d tries)", path, delivery.reason, status, delivery.attempts)
 
     @property
     def pending_counter_batches(self) -> int:
@@ -319,14 +363,33 @@ class BackgroundWorker:
         return len(self._pending_counters)
 
 
-def _rejected_rows(delivery: Delivery) -> int:
-    # The collector answers {"accepted": n, "duplicates": d, "rejected": [...]}.
+def _answer(delivery: Delivery) -> Any:
+    """The collector's JSON answer, or None."""
     result = delivery.result
     if result is None or not result.body:
-        return 0
+        return None
     try:
-        answer = json.loads(result.body)
+        return json.loads(result.body)
     except ValueError:
-        return 0
+        return None
+
+
+def _rejected_rows(delivery: Delivery) -> int:
+    # The collector answers {"accepted": n, "duplicates": d, "rejected": [...]}.
+    answer = _answer(delivery)
     rejected = answer.get("rejected") if isinstance(answer, dict) else None
     return len(rejected) if isinstance(rejected, list) else 0
+
+
+# What a collector without columnar support answers a columnar body (collector/errors.py shape):
+# its envelope ignores the unknown "columns" and misses the required "records".
+_NO_RECORDS = {"row": None, "field": "records", "error": "required field is missing"}
+
+
+def refuses_columns(delivery: Delivery) -> bool:
+    """Return True when the answer is a 422 whose ``detail`` names "records" as a missing field."""
+    if delivery.ok or delivery.result is None or delivery.result.status != 422:
+        return False
+    answer = _answer(delivery)
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    return isinstance(detail, list) and _NO_RECORDS in detail

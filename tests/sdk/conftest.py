@@ -21,6 +21,7 @@ import pytest
 
 import modelwatch
 from modelwatch import Client, InMemoryTransport
+from modelwatch.columnar import payload_records
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +77,8 @@ class CollectorStub:
     received: list[Received] = field(default_factory=list)
     script: deque[tuple[Any, ...]] = field(default_factory=deque)
     connections: int = 0
+    # Set to the 422 body a collector without columnar support answers a columnar batch.
+    refuse_columns: bytes | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     _seen: set[tuple[str, str]] = field(default_factory=set)
 
@@ -106,7 +109,7 @@ class CollectorStub:
             return [r for r in self.received if r.path == path]
 
     def records(self, path: str = "/v1/predictions") -> list[dict[str, Any]]:
-        return [rec for p in self.accepted(path) for rec in p.get("records", ())]
+        return [rec for p in self.accepted(path) for rec in payload_records(p)]
 
 
 def _handler(stub: CollectorStub) -> type[BaseHTTPRequestHandler]:
@@ -124,6 +127,10 @@ def _handler(stub: CollectorStub) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             payload = json.loads(body)
+            if stub.refuse_columns is not None and "columns" in payload:
+                self._store(payload, stored=False)
+                self._answer_raw(422, stub.refuse_columns)
+                return
             with stub.lock:
                 step = stub.script.popleft() if stub.script else ("ok",)
             if step[0] == "drop":
@@ -138,7 +145,7 @@ def _handler(stub: CollectorStub) -> type[BaseHTTPRequestHandler]:
                 self._answer(step[1], {"error": "scripted failure", "detail": []}, headers)
                 return
             duplicate = self._store(payload, stored=True)
-            n = len(payload.get("records", ()))
+            n = len(payload_records(payload))
             self._answer(200, {"accepted": 0 if duplicate else n, "duplicates": n if duplicate else 0, "rejected": []})
 
         def _store(self, payload: Any, stored: bool) -> bool:
@@ -151,7 +158,9 @@ def _handler(stub: CollectorStub) -> type[BaseHTTPRequestHandler]:
             return duplicate
 
         def _answer(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
+            self._answer_raw(status, json.dumps(body).encode(), headers)
+
+        def _answer_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
