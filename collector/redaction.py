@@ -9,8 +9,9 @@ The SDK applies the same policy client-side, so values may arrive already redact
 field that already holds ``hmac:<64 hex>`` is kept, not hashed twice (``[MASKED]`` and dropped
 fields are naturally idempotent).
 
-Prediction ids of predictions and labels alike go through ``redact_prediction_id`` (hashed when
-the policy says so or a detector finds PII in them), so a label still joins its prediction.
+Prediction ids of predictions and labels alike go through ``redact_prediction_ids`` (hashed when
+the policy says so or a detector finds PII in them), so a label still joins its prediction; it
+scans the batch's ids joined, so ids without PII cost a small fraction of a microsecond each.
 """
 
 from __future__ import annotations
@@ -18,17 +19,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 from collector.decode import Decoded
 from collector.errors import Problem
 from collector.rows import ABSENT, DICTS, RowAccess
 from config.monitors import FeatureType, Model
-from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_prediction_id, redact_record, redact_text
+from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_prediction_ids, redact_record, redact_text
 
 _CLEAN_CACHE_MAX = 50_000  # distinct clean strings remembered per model
 _CLEAN_CACHE_MAX_LEN = 128  # longer strings are free text; caching them would not pay off
 _HASHED = re.compile(re.escape(HASH_PREFIX) + r"[0-9a-f]{64}")
+_PREDICTION_ID = attrgetter("prediction_id")
 DEFAULT_KEY_ENV = "MODELWATCH_PII_KEY"
 # Names the field and the remedy, never the id: the id is the personal data.
 ID_NEEDS_KEY = ("looks like personal data (e-mail, phone or card number) and must be hashed, but no "
@@ -136,24 +139,32 @@ class Redactor:
                     if redacted is not value:
                         row[key] = redacted  # replacing a value while iterating is allowed
 
+    def prediction_id_list(self, ids: list[str]) -> tuple[list[str], list[int]]:
+        """Return the ids to store for ``ids`` (``ids`` itself when none changes) and the
+        ascending positions of ids that must be hashed while there is no key, whose rows the
+        caller refuses with ID_NEEDS_KEY (see ``modelwatch.redact.redact_prediction_ids``)."""
+        return redact_prediction_ids(ids, self.policy)
+
     def prediction_ids(self, decoded: Decoded) -> None:
         """Redact the prediction ids of decoded predictions or labels in place. A record whose
         id must be hashed while there is no key is dropped from ``decoded`` with a Problem."""
         policy = self.policy
         if policy.prediction_id == "keep" or (policy.prediction_id == "detect" and not self._detectors):
             return
-        kept: list[Any] = []
-        rows: list[int] = []
-        for k, record in enumerate(decoded.records):
-            redacted = redact_prediction_id(record.prediction_id, policy)
-            if redacted is None:
-                decoded.problems.append(Problem(decoded.row(k), "prediction_id", ID_NEEDS_KEY))
-                continue
-            record.prediction_id = redacted
-            kept.append(record)
-            rows.append(decoded.row(k))
-        if len(kept) != len(decoded.records):
-            decoded.records, decoded.rows = kept, rows
+        records = decoded.records
+        ids = list(map(_PREDICTION_ID, records))
+        stored, needs_key = self.prediction_id_list(ids)
+        if stored is not ids:
+            for record, before, after in zip(records, ids, stored):
+                if after is not before:
+                    record.prediction_id = after
+        if not needs_key:
+            return
+        refused = set(needs_key)
+        decoded.problems.extend(Problem(decoded.row(k), "prediction_id", ID_NEEDS_KEY) for k in needs_key)
+        rows = [decoded.row(k) for k in range(len(records)) if k not in refused]
+        decoded.records = [record for k, record in enumerate(records) if k not in refused]
+        decoded.rows = rows
 
     def error(self, message: str) -> str:
         """Error text from serving code: detectors always run (no cache: rarely repeats)."""

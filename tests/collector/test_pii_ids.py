@@ -11,8 +11,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from collector.redaction import Redactor
 from config.loader import parse_monitors
 from config.monitors import Monitors
+from modelwatch.redact import redact_prediction_id
 from tests.collector.conftest import FRAUD, PII_KEY, Collector, batch, fraud_record, monitors_for_tests
 
 EMAIL = "id.canary@example.com"
@@ -86,3 +88,35 @@ def test_without_a_key_pii_ids_are_refused_by_field_not_by_value(sqlite_engine: 
     assert r.status_code == 422 and EMAIL not in r.text and PHONE not in r.text
     assert [row.prediction_id for row in c.rows("SELECT prediction_id FROM predictions")] == ["ok-1"]
     assert c.rows("SELECT prediction_id FROM labels") == []
+
+
+def test_refused_rows_keep_their_numbers_after_rows_dropped_before(sqlite_engine: Engine,
+                                                                  start_collector: Callable[..., Collector]) -> None:
+    # Row 0 is dropped first (NUL in a feature), so the ids' positions are not their rows; row 7,
+    # checked after the ids, must still be named row 7.
+    c = start_collector(sqlite_engine, pii_key=None)
+    nul = fraud_record("nul-0")
+    nul["features"]["country"] = "D\x00E"
+    records = [nul, fraud_record("ok-1"), fraud_record(EMAIL), fraud_record("ok-3"), fraud_record(PHONE),
+               fraud_record("4111111111111111"), fraud_record("ok-6"), fraud_record("late-7", timestamp=4e9)]
+    r = c.post("/v1/predictions", batch(records))
+    assert r.status_code == 200 and r.json()["accepted"] == 3, r.text
+    rejected = {(p["row"], p["field"]) for p in r.json()["rejected"]}
+    assert rejected == {(0, "features.country"), (2, "prediction_id"), (4, "prediction_id"), (5, "prediction_id"),
+                        (7, "timestamp")}
+    stored = sorted(row.prediction_id for row in c.rows("SELECT prediction_id FROM predictions"))
+    assert stored == ["ok-1", "ok-3", "ok-6"]
+
+
+def test_prediction_id_list_is_redact_prediction_id_per_id() -> None:
+    model = monitors_for_tests().model(FRAUD)
+    assert model is not None
+    ids = ["req-1", EMAIL, "1700000000123", PHONE, "order_991-17", "p0-12345", "4111111111111111", "a 555-123-4567"]
+    for key in (PII_KEY.encode(), None):
+        redactor = Redactor(model, key)
+        stored, needs_key = redactor.prediction_id_list(ids)
+        expected = [redact_prediction_id(i, redactor.policy) for i in ids]
+        assert needs_key == [k for k, e in enumerate(expected) if e is None] == ([] if key else [1, 3, 6, 7])
+        assert [s for k, s in enumerate(stored) if k not in needs_key] == [e for e in expected if e is not None]
+    plain = ["req-1", "p0-12345"]
+    assert Redactor(model, None).prediction_id_list(plain) == (plain, [])
