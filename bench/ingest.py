@@ -1,6 +1,6 @@
 """bench/ingest: SDK -> collector -> PostgreSQL, sustained, with the raw COPY ceiling in the same run.
 
-    python bench/ingest.py [--seconds 30] [--producers 2] [--workers 1] [--batch-size 5000]
+    python bench/ingest.py [--seconds 30] [--producers 4] [--workers CORES] [--batch-size 5000]
 
 Starts a throwaway PostgreSQL (or uses MODELWATCH_BENCH_DATABASE_URL), a real collector process
 (`modelwatch collector`), and producer processes that call `Client.log_prediction` as fast as the
@@ -187,8 +187,11 @@ class Snapshot:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--producers", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=1, help="collector processes")
+    parser.add_argument("--producers", type=int, default=4,
+                        help="serving processes, each with its SDK client (each ships one batch at a time, "
+                             "so fewer than ~2 per collector worker leave cores idle between batches)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="collector processes (default: one per core, as README.md 'Beyond one machine' advises)")
     parser.add_argument("--raw-rows", type=int, default=500_000)
     parser.add_argument("--batch-size", type=int, default=5000, help="SDK batch size")
     parser.add_argument("--backlog", type=int, default=100_000,

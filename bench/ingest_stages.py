@@ -4,8 +4,8 @@
 
 The same rows as bench/ingest (20 numeric + 5 categorical features). SDK side: building the
 wire records and encoding them into a request body (what the SDK's background thread does), and
-the columnar body the SDK sends by default (modelwatch/columnar.py). Collector
-side: decoding a request body, validation and redaction into store columns, the COPY rows, and
+the columnar body the SDK sends by default (modelwatch/columnar.py). Collector side, for both
+kinds of body: decoding, validation and redaction into store columns, the COPY rows, and
 the COPY itself into a throwaway PostgreSQL (or MODELWATCH_BENCH_DATABASE_URL), with the
 server backend's own CPU. Each figure is the best of three passes over all batches (CPU time,
 so other load on the machine inflates it less than wall time). bench/ingest measures the
@@ -58,7 +58,7 @@ def main() -> None:
 
     import yaml
 
-    from collector import ingest, validate
+    from collector import columnar, ingest, validate
     from collector.app import create_app
     from config.loader import parse_monitors
     from config.settings import Settings
@@ -86,7 +86,7 @@ def main() -> None:
     print(f"bench/ingest_stages — {args.batches} batches of {args.batch_size}, CPU per row")
     print("SDK background thread")
     bodies = best_cpu_per_row("build + encode records into a body", encode, items, rows)
-    best_cpu_per_row("build + encode columnar body", encode_columns, items, rows)
+    column_bodies = best_cpu_per_row("build + encode columnar body", encode_columns, items, rows)
 
     tmp = Path(tempfile.mkdtemp(prefix="mw-bench-stages-"))
     server = None
@@ -109,6 +109,14 @@ def main() -> None:
     columns = best_cpu_per_row("validate + redact -> columns",
                                lambda d: validate.prediction_columns(d[1], d[2], d[0].version, bounds)[0], decoded, rows)
     best_cpu_per_row("COPY rows (JSON encode, zip)", lambda c: pgcopy.prediction_records(c, now), columns, rows)
+    print("collector, columnar bodies (the SDK's default)")
+
+    def columnar_batch(body: bytes) -> Any:
+        codec = state.codecs["bench"]
+        return columnar.fast_columns(codec, codec.columns_envelope.decode(body), bounds)[0]
+
+    from_columns = best_cpu_per_row("decode + check + redact -> columns", columnar_batch, column_bodies, rows)
+    best_cpu_per_row("COPY rows (zip; JSON made above)", lambda c: pgcopy.prediction_records(c, now), from_columns, rows)
     postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0]) if server else None
     client = server_cpu = float("inf")
     for _ in range(3):  # best of three, on an emptied table each time (else all duplicates)

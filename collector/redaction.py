@@ -26,7 +26,8 @@ from collector.decode import Decoded
 from collector.errors import Problem
 from collector.rows import ABSENT, DICTS, RowAccess
 from config.monitors import FeatureType, Model
-from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_prediction_ids, redact_record, redact_text
+from modelwatch.redact import HASH_PREFIX, RedactionPolicy, redact_record, redact_text
+from modelwatch.redact_ids import redact_prediction_ids
 
 _CLEAN_CACHE_MAX = 50_000  # distinct clean strings remembered per model
 _CLEAN_CACHE_MAX_LEN = 128  # longer strings are free text; caching them would not pay off
@@ -142,7 +143,7 @@ class Redactor:
     def prediction_id_list(self, ids: list[str]) -> tuple[list[str], list[int]]:
         """Return the ids to store for ``ids`` (``ids`` itself when none changes) and the
         ascending positions of ids that must be hashed while there is no key, whose rows the
-        caller refuses with ID_NEEDS_KEY (see ``modelwatch.redact.redact_prediction_ids``)."""
+        caller refuses with ID_NEEDS_KEY (see ``modelwatch.redact_ids.redact_prediction_ids``)."""
         return redact_prediction_ids(ids, self.policy)
 
     def prediction_ids(self, decoded: Decoded) -> None:

@@ -73,7 +73,8 @@ def _hashed_ids(ids: list[str], model: Any, settings: Any) -> list[str]:
     hashes (``prediction_id: hash``, or ``detect`` and the id holds an e-mail, phone or card
     number). Every id's hash is matched whatever today's policy, so rows stored under an earlier
     policy go too. Without a key none can be computed: a note says so when the policy needs one."""
-    from modelwatch.redact import RedactionPolicy, hash_value, redact_prediction_id
+    from modelwatch.redact import RedactionPolicy, hash_value
+    from modelwatch.redact_ids import redact_prediction_id
 
     key = _pii_key(model, settings)
     if key is not None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from modelwatch.redact import RedactionPolicy, redact_prediction_id, redact_record, redact_text
+from modelwatch.redact import RedactionPolicy, redact_record, redact_text
+from modelwatch.redact_ids import redact_prediction_id
 
 __all__ = [
     "LabelItem",

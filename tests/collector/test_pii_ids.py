@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from collector.redaction import Redactor
 from config.loader import parse_monitors
 from config.monitors import Monitors
-from modelwatch.redact import redact_prediction_id
+from modelwatch.redact_ids import redact_prediction_id
 from tests.collector.conftest import FRAUD, PII_KEY, Collector, batch, fraud_record, monitors_for_tests
 
 EMAIL = "id.canary@example.com"

@@ -13,7 +13,8 @@ import pytest
 from modelwatch import Client
 from modelwatch.in_memory import InMemoryTransport
 from modelwatch.payloads import label_record, wire_id
-from modelwatch.redact import DETECTORS, RedactionPolicy, _id_has_pii, hash_value, redact_prediction_id, redact_text
+from modelwatch.redact import DETECTORS, RedactionPolicy, hash_value, redact_text
+from modelwatch.redact_ids import _id_has_pii, redact_prediction_id
 
 KEY = b"id-key"
 EMAIL = "jane.doe@example.com"

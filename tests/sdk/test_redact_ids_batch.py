@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import pytest
 
-from modelwatch.redact import (DETECTORS, ID_ACTIONS, RedactionPolicy, hash_value, redact_prediction_id,
-                               redact_prediction_ids)
+from modelwatch.redact import DETECTORS, ID_ACTIONS, RedactionPolicy, hash_value
+from modelwatch.redact_ids import redact_prediction_id, redact_prediction_ids
 
 KEY = b"batch-key"
 SEPARATOR = "\x00"  # the one the batch joins ids with: ids holding it must still come out right
