@@ -36,6 +36,40 @@ class PredictionBatch(msgspec.Struct, kw_only=True):
     all_or_nothing: bool = False
 
 
+class PackedColumn(msgspec.Struct):
+    """n IEEE-754 float64 values, little-endian, base64; NaN means null."""
+
+    f8: str
+
+
+Column = list[Any] | PackedColumn
+
+
+class PredictionColumns(msgspec.Struct, kw_only=True):
+    """Columnar batch (docs/protocol.md): value k of every column makes record k."""
+
+    prediction_id: list[PredictionId]
+    features: dict[str, Column]
+    timestamp: Column | None = None
+    version: list[Version | None] | None = None
+    prediction: Column | None = None
+    score: Column | None = None
+    probabilities: Column | None = None
+    latency_ms: Column | None = None
+    error: Column | None = None
+    slices: Column | None = None
+    weight: Column | None = None
+    feature_time: Column | None = None
+
+
+class ColumnarPredictionBatch(msgspec.Struct, kw_only=True):
+    model: ModelName
+    columns: PredictionColumns
+    version: Version | None = None
+    batch_id: BatchId | None = None
+    all_or_nothing: bool = False
+
+
 class LabelRecord(msgspec.Struct, kw_only=True):
     prediction_id: PredictionId
     label: str | int | float | bool
@@ -64,18 +98,20 @@ class ErrorBody(msgspec.Struct):
     detail: list[dict[str, Any]]
 
 
-DOC_TYPES = (PredictionBatch, LabelBatch, CounterBatch, Accepted, ErrorBody)
+DOC_TYPES = (PredictionBatch, ColumnarPredictionBatch, LabelBatch, CounterBatch, Accepted, ErrorBody)
 
 
 def ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(name=name)}
 
 
-def body_spec(name: str, extra_params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``openapi_extra`` for a route whose JSON body is the documentation type ``name``."""
+def body_spec(name: str | list[str], extra_params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``openapi_extra`` for a route whose JSON body is the documentation type ``name`` (or
+    one of several)."""
+    schema = ref(name) if isinstance(name, str) else {"oneOf": [ref(n) for n in name]}
     return {
         "requestBody": {"required": True, "content": {
-            "application/json": {"schema": ref(name)},
+            "application/json": {"schema": schema},
             "application/x-ndjson": {"schema": {"type": "string", "description": "one record per line; "
                                                 "the envelope fields go in query parameters"}},
         }},

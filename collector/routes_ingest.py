@@ -61,7 +61,7 @@ async def _ingest(request: Request, work: Work, route: str) -> Response:
     return Response(msgspec.json.encode(answer), media_type="application/json")
 
 
-@router.post("/predictions", responses=_responses(), openapi_extra=body_spec("PredictionBatch", _NDJSON + [_VERSION]),
+@router.post("/predictions", responses=_responses(), openapi_extra=body_spec(["PredictionBatch", "ColumnarPredictionBatch"], _NDJSON + [_VERSION]),
              summary="Store sampled predictions (JSON batch or NDJSON)")
 async def post_predictions(request: Request, _token: Any = Depends(require("ingest"))) -> Response:
     return await _ingest(request, ingest.ingest_predictions, "/v1/predictions")

@@ -236,3 +236,85 @@ def test_the_sdk_shape_takes_the_fast_path(collector: Collector) -> None:
     assert list(document) == list(FEATURES)
     assert document["amount"] == 4.5 and document["shipping_note"] is None
     assert document["customer_email"].startswith("hmac:")
+
+
+# -- fuzzing: any columnar body gets a 2xx or a 4xx, and every row is accounted for -------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=False, allow_infinity=False),
+                    st.text(max_size=12), st.sampled_from(["DE", "web", "a@b.example", "+44 20 7946 0958"]))
+
+
+def _packed_of(n: int) -> st.SearchStrategy[Any]:
+    floats = st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=n, max_size=n)
+    return floats.map(lambda values: {"f8": base64.b64encode(array("d", values).tobytes()).decode()})
+
+
+def _column(n: int) -> st.SearchStrategy[Any]:
+    near = st.integers(max(0, n - 1), n + 1)
+    return st.one_of(_packed_of(n), near.flatmap(lambda k: st.lists(_VALUES, min_size=k, max_size=k)),
+                     st.just({"f8": "!!"}), _VALUES)
+
+
+_NUMERIC = FEATURES[:5]
+
+
+def _good_column(name: str, n: int) -> st.SearchStrategy[Any]:
+    """A column of the right length and a plausible type for feature or field ``name``."""
+    if name in _NUMERIC or name in ("score", "latency_ms", "weight"):
+        finite = st.floats(0.001, 1e6)
+        return st.one_of(st.lists(finite, min_size=n, max_size=n).map(packed),
+                         st.lists(st.one_of(st.none(), finite, st.integers(0, 10**6)), min_size=n, max_size=n))
+    if name == "timestamp":
+        return st.just(packed([time.time() - 5.0] * n))
+    return st.lists(st.one_of(st.none(), st.sampled_from(["DE", "web", "a@b.example", "x\u00e9", "7"])),
+                    min_size=n, max_size=n)
+
+
+@st.composite
+def columnar_bodies(draw: Any) -> dict[str, Any]:
+    n = draw(st.integers(0, 6))
+    good = draw(st.booleans())  # half plausible batches (both paths), half hostile shapes
+    column = (lambda name: _good_column(name, n)) if good else (lambda name: _column(n))
+    ids = draw(st.lists(st.text(min_size=1 if good else 0, max_size=8), min_size=n, max_size=n))
+    names = draw(st.lists(st.sampled_from(FEATURES if good else FEATURES + ("colour",)), max_size=6, unique=True))
+    columns: dict[str, Any] = {"prediction_id": ids, "features": {name: draw(column(name)) for name in names}}
+    fields = ("timestamp", "score", "latency_ms", "weight", "prediction", "error") if good else TOP_LEVEL + ("nonsense",)
+    for field in draw(st.lists(st.sampled_from(fields), max_size=4, unique=True)):
+        columns[field] = draw(column(field))
+    return {"model": FRAUD, "version": "v1", "columns": columns}
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(body=columnar_bodies())
+def test_any_columnar_body_is_answered_without_5xx_and_rows_add_up(hostile_columns: Collector,
+                                                                   body: dict[str, Any]) -> None:
+    answer = hostile_columns.post("/v1/predictions", body)
+    assert answer.status_code < 500, answer.text
+    if answer.status_code == 200:
+        result = answer.json()
+        n = len(body["columns"]["prediction_id"])
+        assert result["accepted"] + result["duplicates"] + len(result["rejected"]) == n
+
+
+@pytest.fixture(scope="module")
+def hostile_columns(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One SQLite collector for every fuzzed body (hypothesis runs many examples in one test)."""
+    from fastapi.testclient import TestClient
+
+    from collector.app import create_app
+    from store.bootstrap import create_schema
+    from store.engine import create_engine
+    from store.tokens import create_token
+    from tests.collector.conftest import make_settings, monitors_for_tests
+
+    engine = create_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+    create_schema(engine)
+    client = TestClient(create_app(make_settings(), engine=engine, monitors=monitors_for_tests()),
+                        raise_server_exceptions=False)
+    with client:
+        yield Collector(client, engine, {"ingest": create_token(engine, ["ingest"], "fuzz")})
+    engine.dispose()
