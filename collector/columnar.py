@@ -41,8 +41,6 @@ _HEAD = 1024  # the SDK writes model, version and batch_id before "columns"
 _encode = msgspec.json.Encoder().encode
 _FLOATS = frozenset({float, type(None)})
 _TEXT = frozenset({str, type(None)})
-_TOP_LEVEL = ("timestamp", "version", "prediction", "score", "probabilities", "latency_ms", "error",
-              "slices", "weight", "feature_time")
 
 
 class Decline(Exception):
@@ -190,7 +188,7 @@ def _times(column: Any, n: int, bounds: TimeBounds) -> list[datetime]:
     out = []
     for value in column:
         checked = bounds.default if value is None else bounds.check(value)
-        if checked.__class__ is str:
+        if isinstance(checked, str):
             raise Decline
         out.append(checked)
     return out

@@ -60,7 +60,7 @@ def columns_type(model: Model, tag: str) -> type:
         ("features", _feature_columns_type(model, tag)),
         ("timestamp", Packed | list[Timestamp | None] | None, None),
         ("version", list[Version | None] | None, None),
-        ("prediction", list[output | None] | None, None),
+        ("prediction", list[output | None] | None, None),  # type: ignore[valid-type]
         ("score", floats, None),
         ("probabilities", list[dict[str, float] | None] | None, None),
         ("latency_ms", Packed | list[NonNegative | None] | None, None),

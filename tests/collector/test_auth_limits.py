@@ -136,9 +136,10 @@ def test_invalid_envelope_is_422_naming_the_field(collector: Collector, body: ob
 
 def test_openapi_documents_the_bodies(collector: Collector) -> None:
     doc = collector.client.get("/openapi.json").json()
-    assert "PredictionBatch" in doc["components"]["schemas"]
+    assert {"PredictionBatch", "ColumnarPredictionBatch", "PackedColumn"} <= set(doc["components"]["schemas"])
     assert doc["paths"]["/v1/predictions"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/PredictionBatch"}
+        "oneOf": [{"$ref": "#/components/schemas/PredictionBatch"},
+                  {"$ref": "#/components/schemas/ColumnarPredictionBatch"}]}
     assert "multipart/form-data" in doc["paths"]["/v1/references"]["post"]["requestBody"]["content"]
 
 
