@@ -64,8 +64,9 @@ class Client:
     sampled ids; by default every label ships, since the process logging labels may run with
     another rate than the one that logged the predictions. ``wire_format``: ``"columns"`` (default)
     sends a predictions batch as one columnar body (each feature named once, float columns packed;
-    several times cheaper to encode) when it can: no ``pii`` policy, no ``feature_timestamp``, and
-    every features dict with the same keys in the same order; any other batch goes as records.
+    several times cheaper to encode; the ``pii`` policy applied per column) when it can: no
+    ``feature_timestamp``, and every features dict with the same keys in the same order; any
+    other batch goes as records.
     A collector that does not take columns gets records from then on (one warning is logged).
     ``"records"`` always sends records.
 

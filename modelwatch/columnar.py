@@ -17,6 +17,12 @@ from array import array
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from modelwatch.columnar_redact import (
+    redact_error_column,
+    redact_feature_column,
+    redact_id_column,
+    redact_slices_column,
+)
 from modelwatch.payloads import (
     _ENCODER,
     MAX_ERROR_LENGTH,
@@ -26,6 +32,7 @@ from modelwatch.payloads import (
     _clean_slices,
     clean_json,
 )
+from modelwatch.redact import RedactionPolicy
 
 __all__ = ["PACKED", "columns_body", "feature_names", "payload_records", "records_from_columns"]
 
@@ -118,28 +125,43 @@ def _object(fields: Mapping[str, bytes]) -> bytes:
     return b"{" + b",".join(_json(name) + b":" + value for name, value in fields.items()) + b"}"
 
 
-def _features(features: Sequence[Any], names: tuple[str, ...], stats: EncodeStats) -> bytes:
+def _features(features: Sequence[Any], names: tuple[str, ...], stats: EncodeStats,
+              policy: RedactionPolicy | None) -> bytes:
     if not names:
         return b"{}"
     width = len(names)
     flat = list(itertools.chain.from_iterable(map(dict.values, features)))
+    columns: dict[str, Sequence[Any] | None] = (
+        {name: flat[j::width] for j, name in enumerate(names)} if policy is None
+        else {name: _redacted(name, flat[j::width], policy, stats) for j, name in enumerate(names)})
     # An all-null feature column still goes (as a list): records carry those explicit nulls.
-    return _object({name: _column(flat[j::width], stats) for j, name in enumerate(names)})
+    return _object({name: _column(values, stats) for name, values in columns.items() if values is not None})
+
+
+def _redacted(name: str, values: list[Any], policy: RedactionPolicy, stats: EncodeStats) -> Sequence[Any] | None:
+    # A field the policy acts on is cleaned first (NaN, infinities and numpy NaN become null and
+    # stay null, infinities counted), as the records path cleans a record it redacts. None: the
+    # policy drops it, and the column is left out (null in every row, as a missing key).
+    if name in policy.fields:
+        values = [clean_json(v, stats) for v in values]
+    return redact_feature_column(name, values, policy)
 
 
 def _eligible_ids(ids: Sequence[Any]) -> bool:
-    # What wire_id accepts without a policy; an invalid id is dropped alone on the records path.
+    # What wire_id accepts (before redaction); an invalid id is dropped alone on the records path.
     return _types(ids) == {str} and min(map(len, ids)) > 0 and max(map(len, ids)) <= MAX_ID_LENGTH
 
 
 def columns_body(items: Sequence[PredictionItem], envelope: Mapping[str, Any], weight: float | None,
-                 stats: EncodeStats) -> bytes | None:
-    """Return the ``{**envelope, "columns": {...}}`` body for buffered predictions of a client
-    without redaction policy, or None when the batch is not eligible: empty, an item with a
+                 stats: EncodeStats, policy: RedactionPolicy | None = None) -> bytes | None:
+    """Return the ``{**envelope, "columns": {...}}`` body for buffered predictions, redacted
+    under the client's ``policy`` as the records path redacts a cleaned record
+    (modelwatch.columnar_redact), or None when the batch is not eligible: empty, an item with a
     feature timestamp, features that are not all dicts with one key tuple, an id the records
-    path would refuse, an error that is not text or slices that are not a dict. ``envelope`` must not be empty and should hold "model" first (the
-    collector's fast path reads it). Infinities become null and are counted in
-    ``stats.non_finite`` as the records path counts them.
+    path would refuse, an error that is not text or slices that are not a dict. ``envelope``
+    must not be empty and should hold "model" first (the collector's fast path reads it).
+    Infinities become null and are counted in ``stats.non_finite`` as the records path counts
+    them.
 
     Raises TypeError / ValueError (RecursionError) for values JSON cannot carry: send records.
     """
@@ -156,9 +178,9 @@ def columns_body(items: Sequence[PredictionItem], envelope: Mapping[str, Any], w
     if names is None:
         return None
     columns = {
-        "prediction_id": _json(ids),
+        "prediction_id": _json(ids if policy is None else redact_id_column(ids, policy)),
         "timestamp": _timestamps(times),
-        "features": _features(features, names, stats),
+        "features": _features(features, names, stats, policy),
     }
     for field, values in (("prediction", predictions), ("score", scores), ("probabilities", probabilities),
                           ("latency_ms", latencies)):
@@ -166,9 +188,12 @@ def columns_body(items: Sequence[PredictionItem], envelope: Mapping[str, Any], w
         if kinds != _ONLY_NONE:  # an all-null column is left out: null for every row
             columns[field] = _column(values, stats, kinds)
     if _types(errors) != _ONLY_NONE:
+        if policy is not None:
+            errors = redact_error_column(errors, policy)  # type: ignore[assignment]
         columns["error"] = _json([None if e is None else e[:MAX_ERROR_LENGTH] for e in errors])
     if any(slices):
-        columns["slices"] = _json([_clean_slices(s) if s else None for s in slices])
+        tags = [_clean_slices(s) if s else None for s in slices]
+        columns["slices"] = _json(tags if policy is None else redact_slices_column(tags, policy))
     if weight is not None and weight != 1.0:
         if not math.isfinite(weight):
             raise ValueError(f"weight must be finite, got {weight}")

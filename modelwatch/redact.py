@@ -33,6 +33,7 @@ Prediction ids are redacted by ``modelwatch.redact_ids`` with the same detectors
 from __future__ import annotations
 
 import hmac
+import math
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -297,6 +298,8 @@ def redact_record(record: Mapping[str, Any], policy: RedactionPolicy) -> dict[st
             del out[name]
         elif value is None:
             continue
+        elif value.__class__ is float and not math.isfinite(value):
+            out[name] = None  # NaN and infinities go as null (missing): they stay missing
         elif action == "hash":
             if not (type(value) is str and _HASHED.fullmatch(value)):
                 out[name] = hash_value(value, policy.hash_key)  # type: ignore[arg-type]

@@ -255,7 +255,7 @@ class BackgroundWorker:
     def _ship_predictions(self, batch: list[PredictionItem]) -> None:
         s = self.settings
         envelope = {"model": s.model, "version": s.version}  # "model" first: the collector's fast path
-        if self._columns and s.policy is None and self._ship_columns(envelope, batch):
+        if self._columns and self._ship_columns(envelope, batch):
             return
 
         def build(item: PredictionItem, stats: EncodeStats | None) -> dict[str, Any]:
@@ -268,7 +268,8 @@ class BackgroundWorker:
         (not eligible, not encodable, or refused by a collector that only takes records)."""
         stats = EncodeStats()
         try:
-            body = columns_body(batch, {**envelope, "batch_id": os.urandom(16).hex()}, self.settings.weight, stats)
+            body = columns_body(batch, {**envelope, "batch_id": os.urandom(16).hex()}, self.settings.weight, stats,
+                                self.settings.policy)
         except Exception as exc:  # the records path sends (or drops and counts) what this batch holds
             if not isinstance(exc, ENCODE_ERRORS):  # anything else may be an SDK bug
                 self.errors.on_worker_thread(exc)

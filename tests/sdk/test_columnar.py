@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from modelwatch import Client, InMemoryTransport, TransportResult
+from modelwatch.redact import RedactionPolicy
 from modelwatch.columnar import columns_body, feature_names, records_from_columns
-from modelwatch.payloads import EncodeStats, encode_items, prediction_record
+from modelwatch.payloads import EncodeStats, encode_items, encode_json, prediction_record
 
 from .conftest import CollectorStub
 
@@ -74,13 +75,14 @@ def decode(body: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return payload, records
 
 
-def records_path(items: list[Any], weight: float | None) -> tuple[list[dict[str, Any]], int]:
+def records_path(items: list[Any], weight: float | None,
+                 policy: RedactionPolicy | None = None) -> tuple[list[dict[str, Any]], int]:
     """What the records path sends for ``items`` (nulls outside features left out, as in a
     columnar batch's meaning), and the infinities it counts."""
     stats = EncodeStats()
 
     def build(item: Any, s: EncodeStats | None) -> dict[str, Any]:
-        return prediction_record(item, weight, None, s)
+        return prediction_record(item, weight, policy, s)
 
     def invalid(exc: Exception) -> None:
         raise AssertionError(f"records path refused an item of an eligible batch: {exc!r}")
@@ -90,17 +92,29 @@ def records_path(items: list[Any], weight: float | None) -> tuple[list[dict[str,
     return [{k: v for k, v in r.items() if v is not None or k == "features"} for r in records], stats.non_finite
 
 
-def columnar(items: list[Any], weight: float | None = None) -> tuple[bytes | None, int]:
+def cleaned_records(items: list[Any], weight: float | None, policy: RedactionPolicy) -> tuple[list[dict[str, Any]], int]:
+    """The records path with every record cleaned before it is redacted (what it does for a
+    record holding a value JSON refuses). With a policy that is the reference: the fast records
+    path redacts raw values, so a field masked or hashed there turns NaN into "[MASKED]" where
+    the cleaned record keeps null; columns clean first, like this."""
     stats = EncodeStats()
-    return columns_body(items, ENVELOPE, weight, stats), stats.non_finite
+    records = json.loads(encode_json([prediction_record(item, weight, policy, stats) for item in items]))
+    return [{k: v for k, v in r.items() if v is not None or k == "features"} for r in records], stats.non_finite
 
 
-def assert_same_as_records(items: list[Any], weight: float | None = None) -> bytes:
-    body, non_finite = columnar(items, weight)
+def columnar(items: list[Any], weight: float | None = None,
+             policy: RedactionPolicy | None = None) -> tuple[bytes | None, int]:
+    stats = EncodeStats()
+    return columns_body(items, ENVELOPE, weight, stats, policy), stats.non_finite
+
+
+def assert_same_as_records(items: list[Any], weight: float | None = None,
+                           policy: RedactionPolicy | None = None) -> bytes:
+    body, non_finite = columnar(items, weight, policy)
     assert body is not None
     envelope, records = decode(body)
     assert envelope == ENVELOPE
-    expected, expected_non_finite = records_path(items, weight)
+    expected, expected_non_finite = records_path(items, weight) if policy is None else cleaned_records(items, weight, policy)
     assert records == expected
     assert non_finite == expected_non_finite
     assert records_from_columns(json.loads(body)["columns"]) == records  # the SDK's own reader agrees
@@ -166,6 +180,31 @@ def batch(rng: random.Random, n: int) -> list[tuple[Any, ...]]:
 def test_generated_batches_mean_what_the_records_path_sends(seed: int) -> None:
     rng = random.Random(seed)
     assert_same_as_records(batch(rng, rng.randint(1, 40)), weight=rng.choice([None, 1.0, 4.0, 1 / 0.3]))
+
+
+PII_TEXT = ["write to jane.doe@example.com", "call +44 20 7946 0958", "card 4111 1111 1111 1111", "plain",
+            "hmac:" + "a" * 64]
+
+
+def random_policy(rng: random.Random, names: list[str]) -> RedactionPolicy:
+    actions = {name: rng.choice(["drop", "hash", "mask"]) for name in rng.sample(names, rng.randint(0, len(names)))}
+    actions.update({"region": "mask"} if rng.random() < 0.3 else {})
+    return RedactionPolicy(fields=actions, detectors=tuple(rng.sample(["email", "card", "phone"], rng.randint(0, 3))),
+                           hash_key=rng.choice([None, b"k"]), prediction_id=rng.choice(["detect", "hash", "keep"]))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_with_a_pii_policy_columns_mean_what_the_records_path_sends(seed: int) -> None:
+    rng = random.Random(seed)
+    items = batch(rng, rng.randint(1, 30))
+    names = list(items[0][2])
+    pii = [item(rng.choice(["a@b.example", "+1 (555) 123-4567", "4111111111111111", f"p{k}"]),
+                {name: rng.choice(PII_TEXT + [None, 1.5, ["x@y.example", 2], {"k": "+44 20 7946 0958"}])
+                 for name in names},
+                error=rng.choice([None, "failed for a@b.example"]),
+                slices=rng.choice([None, {"region": "eu", "who": "a@b.example"}]))
+           for k in range(rng.randint(1, 10))]
+    assert_same_as_records(items + pii, weight=rng.choice([None, 2.0]), policy=random_policy(rng, names))
 
 
 def test_float_columns_are_packed_and_nan_inf_are_null_with_infinities_counted() -> None:
@@ -285,14 +324,24 @@ def test_wire_format_records_sends_records(make_client: MakeClient) -> None:
     assert len(transport.records()) == client.stats().sent_predictions == 5
 
 
-def test_a_redaction_policy_or_feature_timestamps_mean_records(make_client: MakeClient) -> None:
+def test_a_redaction_policy_goes_as_columns_redacted(make_client: MakeClient) -> None:
     redacting = make_client(pii={"fields": {"country": "drop"}})
     log_batch(redacting, "p", 3)
+    redacting.log_prediction("mail-me@example.com", {"amount": 1.0, "country": "DE"}, "1", timestamp=T)
+    assert redacting.flush(5)
+    transport = redacting.transport
+    assert isinstance(transport, InMemoryTransport)
+    assert sent_formats(transport) == ["columns"]
+    records = transport.records()
+    assert [r["features"] for r in records] == [{"amount": 1.5 * i} for i in range(3)] + [{"amount": 1.0}]
+    assert records[3]["prediction_id"] == "mail-me@example.com"  # no key here: the collector hashes it
+
+
+def test_feature_timestamps_mean_records(make_client: MakeClient) -> None:
     fresh = make_client()
     fresh.log_prediction("a", {"amount": 1.0}, "1", feature_timestamp=T)
-    for client in (redacting, fresh):
-        assert client.flush(5)
-        assert sent_formats(client.transport) == ["records"]  # type: ignore[arg-type]
+    assert fresh.flush(5)
+    assert sent_formats(fresh.transport) == ["records"]  # type: ignore[arg-type]
 
 
 def test_unknown_wire_format_is_refused(make_client: MakeClient) -> None:
