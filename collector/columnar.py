@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timezone
 from itertools import repeat
 from typing import Any
@@ -34,6 +34,7 @@ from collector.errors import CollectorError, Problem
 from collector.rows import ABSENT, RowAccess
 from collector.validate import MAX_ERROR_CHARS, TimeBounds, normalise_categorical, normalise_slices, outputs
 from config.monitors import FeatureType
+from modelwatch.columnar import assemble_records, column_values
 from store.records import PredictionColumns
 
 UTC = timezone.utc
@@ -73,26 +74,16 @@ def unpack(text: str, n: int) -> np.ndarray | None:
 
 
 def _column_values(value: Any, n: int, path: str) -> list[Any]:
-    """A column as n Python values (a packed column's NaN is null)."""
-    if isinstance(value, dict) and set(value) == {"f8"} and isinstance(value["f8"], str):
-        unpacked = unpack(value["f8"], n)
-        if unpacked is None:
-            raise CollectorError(422, "invalid request body", [Problem(
-                None, path, f"packed column: expected base64 of {n} little-endian float64 values")])
-        return [None if x != x else x for x in unpacked.tolist()]
-    if not isinstance(value, list):
-        raise CollectorError(422, "invalid request body",
-                             [Problem(None, path, 'expected an array or {"f8": "<base64>"}')])
-    if len(value) != n:
-        raise CollectorError(422, "invalid request body",
-                             [Problem(None, path, f"{len(value)} values, expected {n} (one per prediction_id)")])
-    return value
+    try:
+        return column_values(value, n)
+    except ValueError as exc:
+        raise CollectorError(422, "invalid request body", [Problem(None, path, str(exc))]) from None
 
 
 def records_from_columns(columns: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-    """The records a columnar batch stands for (docs/protocol.md): record k holds value k of
-    every column, nulls left out but in ``features``. Raises CollectorError 422 for columns of
-    the wrong shape or length, 413 for more rows than ``limit``."""
+    """The records a columnar batch stands for (docs/protocol.md; modelwatch.columnar, the
+    SDK's reader of the same format, assembles them). Raises CollectorError 422 naming a column
+    of the wrong shape or length, 413 for more rows than ``limit``."""
     ids = columns.get("prediction_id")
     if not isinstance(ids, list):
         raise CollectorError(422, "invalid request body", [Problem(None, "columns.prediction_id", "expected an array")])
@@ -102,16 +93,10 @@ def records_from_columns(columns: dict[str, Any], limit: int) -> list[dict[str, 
     features = columns.get("features", {})
     if not isinstance(features, dict):
         raise CollectorError(422, "invalid request body", [Problem(None, "columns.features", "expected an object")])
-    feature_columns = {name: _column_values(value, n, f"columns.features.{name}") for name, value in features.items()}
-    others = {name: _column_values(value, n, f"columns.{name}")
-              for name, value in columns.items() if name not in ("prediction_id", "features")}
-    records = []
-    for k in range(n):
-        record = {name: column[k] for name, column in others.items() if column[k] is not None}
-        record["prediction_id"] = ids[k]
-        record["features"] = {name: column[k] for name, column in feature_columns.items()}
-        records.append(record)
-    return records
+    return assemble_records(
+        ids, {name: _column_values(value, n, f"columns.features.{name}") for name, value in features.items()},
+        {name: _column_values(value, n, f"columns.{name}")
+         for name, value in columns.items() if name not in ("prediction_id", "features")})
 
 
 def decode_as_records(body: bytes, codecs: Callable[[str], ModelCodec], limit: int
@@ -216,7 +201,7 @@ def _feature_columns(codec: ModelCodec, columns: Any, n: int) -> dict[str, list[
     return out
 
 
-def feature_documents(names: list[str], columns: dict[str, list[Any]], n: int,
+def feature_documents(names: Sequence[str], columns: dict[str, list[Any]], n: int,
                       droppable: Collection[str] = (), floats: Collection[str] = ()) -> list[bytes]:
     """Each row's features as the JSON text the records path stores (every declared feature, in
     declared order, null where missing); a ``droppable`` column the redaction policy dropped is
@@ -281,7 +266,7 @@ def fast_columns(codec: ModelCodec, envelope: Any, bounds: TimeBounds) -> tuple[
         redactor.features(rows, access)
     changeable = redactor.policy.fields if redactor.active else {}
     floats = [f.name for f in codec.model.features if f.type is FeatureType.numeric and f.name not in changeable]
-    documents = feature_documents([f.name for f in codec.model.features], features, n, changeable, floats)
+    documents = feature_documents(codec.feature_names, features, n, changeable, floats)
     slices = _same_length(cols.slices, n)
     tagged = [tags for tags in slices if tags is not None]
     if tagged:

@@ -7,7 +7,7 @@ before returning, so every acknowledged row is durable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sized
+from collections.abc import Callable, Mapping, Sized
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -83,23 +83,39 @@ def _records(envelope: Any, slow: bool, body: bytes, fmt: str, one: Any, batch: 
     return decode.decode_records(source, batch, one, limit)
 
 
-def _decoded_in_one_pass(state: CollectorState, body: bytes, kind: str) -> tuple[Any, ModelCodec, decode.Decoded] | None:
-    """A clean JSON batch whose body names its model first, decoded with that model's typed
-    envelope: one parse instead of two (the envelope with raw records, then the records). None
-    when that does not apply; the two-pass path then decodes it and reports every problem."""
+def _typed_in_one_pass(state: CollectorState, body: bytes, decoder: Callable[[ModelCodec], Any]
+                       ) -> tuple[Any, ModelCodec] | None:
+    """The envelope of a JSON body that names its model first, decoded with that model's typed
+    ``decoder(codec)`` in one parse, and the codec. None when that does not apply (no such
+    model, a bad row, a second "model" key): a slower path then decodes the body and names
+    every problem."""
     codec = state.codecs.get(decode.model_named_first(body) or "")
     if codec is None:
         return None
-    decoder = codec.prediction_envelope if kind == "predictions" else codec.label_envelope
     try:
-        envelope = decoder.decode(body)
+        envelope = decoder(codec).decode(body)
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        return None  # the two-pass path names the problem (decode.decode_envelope)
+        return None
     if envelope.model != codec.model.name:  # a second "model" key later in the body
         return None
+    return envelope, codec
+
+
+def _check_batch_size(state: CollectorState, n: int) -> None:
     limit = state.settings.max_records_per_batch
-    if len(envelope.records) > limit:
-        raise CollectorError(413, f"{len(envelope.records)} records in one batch; the limit is {limit}")
+    if n > limit:
+        raise CollectorError(413, f"{n} records in one batch; the limit is {limit}")
+
+
+def _decoded_in_one_pass(state: CollectorState, body: bytes, kind: str) -> tuple[Any, ModelCodec, decode.Decoded] | None:
+    """A clean JSON records batch decoded with its model's typed envelope: one parse instead of
+    two (the envelope with raw records, then the records)."""
+    typed = _typed_in_one_pass(state, body, lambda codec: codec.prediction_envelope if kind == "predictions"
+                               else codec.label_envelope)
+    if typed is None:
+        return None
+    envelope, codec = typed
+    _check_batch_size(state, len(envelope.records))
     return envelope, codec, decode.Decoded(envelope.records)
 
 
@@ -108,14 +124,15 @@ def decode_batch(state: CollectorState, body: bytes, fmt: str, query: Mapping[st
     """The envelope, the model's codec and the decoded records of a predictions or labels
     request. Raises CollectorError (400 / 404 / 413 / 422) for a request that stores nothing."""
     if fmt == JSON:
-        clean = _decoded_in_one_pass(state, body, kind)
-        if clean is not None:
-            return clean
+        # A columnar body first: the typed records decode would parse all of it only to fail.
         if kind == "predictions" and columnar.looks_columnar(body):
             as_records = columnar.decode_as_records(body, state.codec, state.settings.max_records_per_batch)
             if as_records is not None:
                 state.metrics.columnar_batches.labels(as_records[1].model.name, "records").inc()
                 return as_records
+        clean = _decoded_in_one_pass(state, body, kind)
+        if clean is not None:
+            return clean
     envelope, slow = _envelope(body, fmt, query, kind)
     codec = state.codec(envelope.model)
     if kind == "predictions":
@@ -189,19 +206,13 @@ def _finish(state: CollectorState, kind: str, model: str, envelope: Any, decoded
 def _columnar_in_one_pass(state: CollectorState, body: bytes) -> Outcome | None:
     """A clean columnar batch (collector.columnar), stored without making a record per row.
     None when it does not apply: then decode_batch turns the columns into records."""
-    codec = state.codecs.get(decode.model_named_first(body) or "")
-    if codec is None or nul.may_hold_nul(body):
+    if nul.may_hold_nul(body):
         return None
-    try:
-        envelope = codec.columns_envelope.decode(body)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+    typed = _typed_in_one_pass(state, body, lambda codec: codec.columns_envelope)
+    if typed is None or typed[0].columns is None:
         return None
-    if envelope.columns is None or envelope.model != codec.model.name:
-        return None
-    n = len(envelope.columns.prediction_id)
-    limit = state.settings.max_records_per_batch
-    if n > limit:
-        raise CollectorError(413, f"{n} records in one batch; the limit is {limit}")
+    envelope, codec = typed
+    _check_batch_size(state, len(envelope.columns.prediction_id))
     now = datetime.now(timezone.utc)
     bounds = validate.TimeBounds.at(now, state.batch_time(codec.model.name, envelope.batch_id, now))
     try:

@@ -34,7 +34,7 @@ from modelwatch.payloads import (
 )
 from modelwatch.redact import RedactionPolicy
 
-__all__ = ["PACKED", "columns_body", "feature_names", "payload_records", "records_from_columns"]
+__all__ = ["PACKED", "assemble_records", "column_values", "columns_body", "feature_names", "payload_records", "records_from_columns"]
 
 PACKED = "f8"  # {"f8": "<base64 of n float64>"}: NaN means null
 _NONE = type(None)
@@ -203,33 +203,30 @@ def columns_body(items: Sequence[PredictionItem], envelope: Mapping[str, Any], w
 
 
 def column_values(column: Any, n: int) -> list[Any]:
-    """Return the n values of a wire column (packed NaN read as None). Raises ValueError when
-    it does not hold n values, or for bad base64."""
-    if isinstance(column, Mapping):
+    """Return the n values of a wire column (packed NaN read as None). Raises ValueError, saying
+    why, when it is neither a list nor ``{"f8": "<base64>"}`` of n float64 values."""
+    if isinstance(column, Mapping) and set(column) == {PACKED} and isinstance(column[PACKED], str):
         packed = array("d")
-        packed.frombytes(base64.b64decode(column[PACKED], validate=True))
+        try:
+            packed.frombytes(base64.b64decode(column[PACKED], validate=True))
+        except ValueError:  # binascii.Error included
+            raise ValueError(f"packed column: expected base64 of {n} little-endian float64 values") from None
         if _SWAP:
             packed.byteswap()
         values = [None if v != v else v for v in packed]
     elif isinstance(column, list):
         values = column
     else:
-        raise ValueError(f"a column is a list or {{{PACKED!r}: ...}}, not {type(column).__name__}")
+        raise ValueError(f'expected an array or {{"{PACKED}": "<base64>"}}, not {type(column).__name__}')
     if len(values) != n:
-        raise ValueError(f"column has {len(values)} values, expected {n}")
+        raise ValueError(f"{len(values)} values, expected {n} (one per prediction_id)")
     return values
 
 
-def records_from_columns(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Return the records a ``columns`` object stands for: record k has the prediction id, the
-    features (nulls kept) and every other field whose value k is not null.
-
-    Raises KeyError without prediction_id / features, ValueError for a malformed column.
-    """
-    ids = columns["prediction_id"]
-    n = len(ids)
-    features = {name: column_values(col, n) for name, col in columns["features"].items()}
-    others = {field: column_values(col, n) for field, col in columns.items() if field not in ("prediction_id", "features")}
+def assemble_records(ids: Sequence[Any], features: Mapping[str, Sequence[Any]],
+                     others: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Return the records columns stand for: record k has the prediction id, the features (nulls
+    kept) and every other field whose value k is not null."""
     records = []
     for k, prediction_id in enumerate(ids):
         record: dict[str, Any] = {"prediction_id": prediction_id,
@@ -237,6 +234,18 @@ def records_from_columns(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
         record.update((field, values[k]) for field, values in others.items() if values[k] is not None)
         records.append(record)
     return records
+
+
+def records_from_columns(columns: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the records a ``columns`` object stands for (``assemble_records``).
+
+    Raises KeyError without prediction_id / features, ValueError for a malformed column.
+    """
+    ids = columns["prediction_id"]
+    n = len(ids)
+    features = {name: column_values(col, n) for name, col in columns["features"].items()}
+    others = {field: column_values(col, n) for field, col in columns.items() if field not in ("prediction_id", "features")}
+    return assemble_records(ids, features, others)
 
 
 def payload_records(payload: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -6,16 +6,13 @@ keeps the cheap columnar encoding. Stdlib only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
-from modelwatch.redact import _HASHED, MASK, RedactionPolicy, _redact_any, _substitute, hash_value, redact_record, redact_text
+from modelwatch.redact import DROPPED, RedactionPolicy, field_action, redact_record, redact_text, scan_value
 from modelwatch.redact_ids import redact_prediction_ids
 
 __all__ = ["redact_error_column", "redact_feature_column", "redact_id_column", "redact_slices_column"]
-
-_NOT_SCANNED = frozenset({float, int, bool, type(None)})  # what redact_record's detectors skip
 
 
 def redact_id_column(ids: Sequence[str], policy: RedactionPolicy) -> list[str]:
@@ -26,38 +23,19 @@ def redact_id_column(ids: Sequence[str], policy: RedactionPolicy) -> list[str]:
 
 
 def redact_feature_column(name: str, values: Sequence[Any], policy: RedactionPolicy) -> Sequence[Any] | None:
-    """One feature's values under ``policy``; None when the policy drops the feature (then the
-    column is left out, which means null in every row, as a missing key does)."""
+    """One feature's values as ``redact_record`` leaves them; None when the policy drops the
+    feature (then the column is left out, which means null in every row, as a missing key)."""
     action = policy.fields.get(name)
-    if action is None:
-        detectors = policy.detectors
-        if not detectors or set(map(type, values)) <= _NOT_SCANNED:
-            return values
-        memo: dict[str, str] = {}
-        out = []
-        for value in values:
-            if value.__class__ is str:
-                redacted = memo.get(value)
-                if redacted is None:
-                    redacted = memo[value] = _substitute(value, detectors)
-                out.append(redacted)
-            elif value.__class__ in _NOT_SCANNED:
-                out.append(value)
-            else:  # nested lists and mappings, str subclasses
-                out.append(_redact_any(value, detectors))
-        return out
-    if action == "drop" or (action == "hash" and policy.hash_key is None):
-        return None
-    # None, NaN and infinities (null on the wire) stay missing, as redact_record keeps them.
-    if action == "hash":
-        key = policy.hash_key
-        return [None if _missing(value) else value if type(value) is str and _HASHED.fullmatch(value)
-                else hash_value(value, key) for value in values]  # type: ignore[arg-type]
-    return [None if _missing(value) else MASK for value in values]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (value.__class__ is float and not math.isfinite(value))
+    if action is not None:
+        if field_action(action, None, policy) is DROPPED:  # dropping does not depend on the value
+            return None
+        return [field_action(action, value, policy) for value in values]
+    detectors = policy.detectors
+    if not detectors:
+        return values
+    # Categories repeat: each distinct string is scanned once.
+    memo = {text: scan_value(text, detectors) for text in {v for v in values if v.__class__ is str}}
+    return [memo[v] if v.__class__ is str else scan_value(v, detectors) for v in values]
 
 
 def redact_error_column(errors: Sequence[str | None], policy: RedactionPolicy) -> list[str | None]:

@@ -49,14 +49,17 @@ __all__ = [
     "ID_ACTIONS",
     "MASK",
     "PLACEHOLDERS",
+    "DROPPED",
     "PiiMatch",
     "RedactionPolicy",
+    "field_action",
     "find_pii",
     "hash_value",
     "luhn_valid",
     "redact_record",
     "redact_text",
     "redact_value",
+    "scan_value",
 ]
 
 ACTIONS: tuple[str, ...] = ("drop", "hash", "mask")
@@ -276,6 +279,33 @@ def _action_name(action: Any) -> str:
     return str(getattr(action, "value", action))
 
 
+DROPPED: Any = object()  # what ``field_action`` returns for a field the policy removes
+_NOT_SCANNED = frozenset({float, int, bool, type(None)})  # values the detectors leave alone
+
+
+def field_action(action: Any, value: Any, policy: RedactionPolicy) -> Any:
+    """Return what a field under ``action`` (drop / hash / mask) holds after redaction, or
+    DROPPED. None, NaN and infinities (null on the wire) stay None: missing stays missing."""
+    if action == "drop" or (action == "hash" and policy.hash_key is None):
+        return DROPPED
+    if value is None or (value.__class__ is float and not math.isfinite(value)):
+        return None
+    if action == "hash":
+        if type(value) is str and _HASHED.fullmatch(value):
+            return value  # hashed by the SDK already
+        return hash_value(value, policy.hash_key)  # type: ignore[arg-type]
+    return MASK
+
+
+def scan_value(value: Any, detectors: tuple[str, ...]) -> Any:
+    """Return ``value`` with the detectors applied to its strings (numbers, booleans and None
+    as they are)."""
+    kind = type(value)
+    if kind in _NOT_SCANNED:
+        return value
+    return _substitute(value, detectors) if kind is str else _redact_any(value, detectors)
+
+
 def redact_record(record: Mapping[str, Any], policy: RedactionPolicy) -> dict[str, Any]:
     """Return a new dict: ``record`` with the policy's field actions and detectors applied.
 
@@ -286,23 +316,13 @@ def redact_record(record: Mapping[str, Any], policy: RedactionPolicy) -> dict[st
     out = dict(record)
     if detectors:
         for name, value in record.items():
-            kind = type(value)
-            if kind is float or kind is int or kind is bool or value is None or name in actions:
-                continue
-            out[name] = _substitute(value, detectors) if kind is str else _redact_any(value, detectors)
+            if name not in actions:
+                out[name] = scan_value(value, detectors)
     for name, action in actions.items():
-        if name not in out:
-            continue
-        value = out[name]
-        if action == "drop" or (action == "hash" and policy.hash_key is None):
-            del out[name]
-        elif value is None:
-            continue
-        elif value.__class__ is float and not math.isfinite(value):
-            out[name] = None  # NaN and infinities go as null (missing): they stay missing
-        elif action == "hash":
-            if not (type(value) is str and _HASHED.fullmatch(value)):
-                out[name] = hash_value(value, policy.hash_key)  # type: ignore[arg-type]
-        else:
-            out[name] = MASK
+        if name in out:
+            value = field_action(action, out[name], policy)
+            if value is DROPPED:
+                del out[name]
+            else:
+                out[name] = value
     return out
